@@ -1,0 +1,37 @@
+# Thin aliases; the logic lives in runall.py and lib/. Every target sets up .venv first if needed.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup quick smoke paper test bench notebooks clean-build
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.14.1 torchvision==0.29.1
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)                      ## create .venv with the pinned torch/torchvision and the suite
+
+quick: setup                         ## the main job: every notebook, quick profile, real CIFAR-10
+	$(PY) runall.py --profile quick
+
+smoke: setup                         ## every notebook on synthetic data (seconds each)
+	$(PY) runall.py --profile smoke
+
+paper: setup                         ## the papers' settings (needs a GPU and the papers' datasets)
+	$(PY) runall.py --profile paper
+
+test: setup                          ## unit tests, runner tests, smoke runs of every notebook, real-data test
+	$(PY) -m pytest
+
+bench: setup                         ## speed benchmarks (ratios against baselines in the same process)
+	$(PY) -m lib.bench
+
+notebooks: setup                     ## re-pair notebooks after editing the .py sources
+	$(VENV)/bin/jupytext --sync notebooks/*/*.py
+
+clean-build:                         ## remove staging folders and interactive outputs (not reports/ or cache/)
+	rm -rf build

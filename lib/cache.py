@@ -1,0 +1,60 @@
+"""Expensive intermediates cached on disk by a hash of a small canonical spec.
+
+`cached("baseline", spec, compute)` returns `compute()`'s value, computed once per spec and stored
+as `cache/<stage>/<key>.pt` with the spec beside it (`<key>.json`). Keys hash the spec (names,
+numbers, seeds, data fingerprints), never tensors, plus `SCHEMA` so a format change invalidates.
+Writes go to a temporary file first: an interrupted computation leaves nothing behind.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import torch
+
+from lib import paths
+
+SCHEMA = 2   # bump when code changes what a cached value would be
+T = TypeVar("T")
+
+
+def spec_key(spec: dict[str, Any]) -> str:
+    """SHA-256 (hex, 16 chars) of the canonical JSON of `spec` (sorted keys) and the cache schema."""
+    canonical = json.dumps({"schema": SCHEMA, **spec}, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _atomic_save(obj: Any, path: Path) -> None:
+    tmp = path.with_suffix(path.suffix + f".tmp{os.getpid()}")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def cached(stage: str, spec: dict[str, Any], compute: Callable[[], T], enabled: bool = True) -> T:
+    """Return the cached value for (`stage`, `spec`), computing and storing it on a miss.
+
+    Args:
+        stage: a folder name, e.g. "baseline".
+        spec: JSON-serialisable description that fully determines the value.
+        compute: called on a miss; its value must be `torch.save`-able (tensors, dicts, state_dicts).
+        enabled: False recomputes and does not store (`NO_CACHE` notebook parameter).
+    """
+    if not enabled:
+        return compute()
+    folder = paths.cache_dir() / stage
+    key = spec_key(spec)
+    path = folder / f"{key}.pt"
+    if path.exists():
+        try:
+            return torch.load(path, map_location="cpu", weights_only=False)
+        except Exception:  # a corrupt entry is recomputed, not trusted
+            path.unlink(missing_ok=True)
+    value = compute()
+    folder.mkdir(parents=True, exist_ok=True)
+    _atomic_save(value, path)
+    (folder / f"{key}.json").write_text(json.dumps(spec, indent=1, sort_keys=True, default=str))
+    return value

@@ -1,0 +1,132 @@
+"""Verdicts on a paper's claims, computed from seed-level numbers, never typed in.
+
+A verdict is `holds`, `fails` or `inconclusive`. The building block is a paired comparison over
+seeds: the 95% Student-t interval of the mean difference decides (holds when it lies entirely on the
+claimed side of the margin, fails when entirely on the other side, inconclusive when it straddles
+the margin or fewer than two seeds exist). Claims over many conditions combine the per-condition
+verdicts with `all_of` ("everywhere") or `most_of`.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+from scipy import stats
+
+
+class Verdict(str, Enum):
+    HOLDS = "holds"
+    FAILS = "fails"
+    INCONCLUSIVE = "inconclusive"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim of a paper with its computed verdict and the numbers behind it."""
+
+    id: str
+    text: str
+    verdict: Verdict
+    evidence: str
+
+    def record(self) -> dict:
+        return {"id": self.id, "text": self.text, "verdict": self.verdict.value, "evidence": self.evidence}
+
+
+@dataclass(frozen=True)
+class Test:
+    """The outcome of one comparison: verdict plus mean difference and its 95% interval."""
+
+    verdict: Verdict
+    mean: float
+    lo: float
+    hi: float
+    n: int
+
+    def describe(self, unit: str = "") -> str:
+        if self.n < 2:
+            return f"{self.mean:+.3g}{unit} (1 seed)"
+        return f"{self.mean:+.3g}{unit} [95% CI {self.lo:+.3g}, {self.hi:+.3g}], n={self.n}"
+
+
+def mean_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and two-sided Student-t interval of `values` (interval = mean when n < 2)."""
+    x = np.asarray(values, dtype=float)
+    m = float(x.mean())
+    if len(x) < 2:
+        return m, m, m
+    half = float(stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
+    return m, m - half, m + half
+
+
+def greater(a: Sequence[float], b: Sequence[float], margin: float = 0.0) -> Test:
+    """Is `a` greater than `b` by more than `margin`? Paired over seeds (same length)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape or a.ndim != 1:
+        raise ValueError(f"greater: paired seed lists must have the same length, got {a.shape} and {b.shape}")
+    d = a - b
+    m, lo, hi = mean_interval(d)
+    if len(d) < 2:
+        verdict = Verdict.INCONCLUSIVE
+    elif lo > margin:
+        verdict = Verdict.HOLDS
+    elif hi < margin:
+        verdict = Verdict.FAILS
+    else:
+        verdict = Verdict.INCONCLUSIVE
+    return Test(verdict, m, lo, hi, len(d))
+
+
+def at_most(values: Sequence[float], bound: float) -> Test:
+    """Is the mean of `values` at most `bound`? (holds: whole interval ≤ bound; fails: whole > bound)."""
+    m, lo, hi = mean_interval(values)
+    n = len(values)
+    if n < 2:
+        verdict = Verdict.INCONCLUSIVE
+    elif hi <= bound:
+        verdict = Verdict.HOLDS
+    elif lo > bound:
+        verdict = Verdict.FAILS
+    else:
+        verdict = Verdict.INCONCLUSIVE
+    return Test(verdict, m, lo, hi, n)
+
+
+def all_of(verdicts: Sequence[Verdict]) -> Verdict:
+    """'Everywhere': holds if all hold, fails if any fails, else inconclusive."""
+    if any(v is Verdict.FAILS for v in verdicts):
+        return Verdict.FAILS
+    if verdicts and all(v is Verdict.HOLDS for v in verdicts):
+        return Verdict.HOLDS
+    return Verdict.INCONCLUSIVE
+
+
+def most_of(verdicts: Sequence[Verdict], share: float = 0.5) -> Verdict:
+    """'Typically': holds if more than `share` hold and none fails; fails if more than `share` fail."""
+    n = max(len(verdicts), 1)
+    holds = sum(v is Verdict.HOLDS for v in verdicts) / n
+    fails = sum(v is Verdict.FAILS for v in verdicts) / n
+    if holds > share and fails == 0:
+        return Verdict.HOLDS
+    if fails > share:
+        return Verdict.FAILS
+    return Verdict.INCONCLUSIVE
+
+
+def tally(verdicts: Sequence[Verdict]) -> str:
+    """'3 hold, 1 fail, 0 inconclusive of 4'."""
+    c = {v: sum(x is v for x in verdicts) for v in Verdict}
+    return (f"{c[Verdict.HOLDS]} hold, {c[Verdict.FAILS]} fail, {c[Verdict.INCONCLUSIVE]} inconclusive "
+            f"of {len(verdicts)}")
+
+
+def from_pvalue(p: float, effect_ok: bool, alpha: float = 0.01) -> Verdict:
+    """Verdict for a one-sided test: holds if significant and the effect is as claimed, fails if
+    the effect clearly is not (p > 0.5 or effect in the wrong direction), else inconclusive."""
+    if p < alpha and effect_ok:
+        return Verdict.HOLDS
+    if p > 0.5 or not effect_ok:
+        return Verdict.FAILS
+    return Verdict.INCONCLUSIVE

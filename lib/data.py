@@ -1,0 +1,442 @@
+"""Datasets as tensors on the compute device, from a dataset *spec* string.
+
+Specs:
+    cifar10, cifar100      torchvision layout under `$REPRO_DATA_ROOT` (default `<repo>/data`);
+                           downloaded by torchvision when reachable. Official test split.
+    imagefolder:PATH       a directory or .tar.gz holding `train/<class>/*` and optionally
+                           `test/<class>/*`; without `test/`, a fixed stratified test split is carved
+                           from `train/` (the record says so).
+    imagenet:PATH          an ImageNet-style root (`train/<wnid>/*`, `val/<wnid>/*`), resized to 256 and
+                           centre-cropped to 224.
+    synthetic[:k=v,...]    the generated stand-in (keys: classes=10|100, n=train+val size, test=N).
+    auto                   `$REPRO_DATA` if set (a bare path means imagefolder:PATH), else the CIFAR-10
+                           JPEG archive in ../shared/data, else torchvision CIFAR-10, else the synthetic
+                           stand-in with a banner saying so.
+
+Pixels are stored as uint8 `[N, 3, H, W]` on the device (4× smaller than float) and converted per
+batch with `ImageSet.float(idx)` to float32 in [0, 1]. Splits are stratified and fixed by a seed.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tarfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from lib import cache, paths
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".webp")
+
+
+class DataError(RuntimeError):
+    """Data missing, corrupt or inconsistent; the message says what and how to supply it."""
+
+
+@dataclass(frozen=True)
+class ImageSet:
+    """Images `[N, 3, H, W]` uint8 (0–255) and labels `[N]` int64, on one device."""
+
+    images: Tensor
+    labels: Tensor
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def float(self, idx: Tensor | slice | None = None) -> Tensor:
+        """Images (all, or `idx`) as float32 in [0, 1], `[n, 3, H, W]`."""
+        x = self.images if idx is None else self.images[idx]
+        return x.float().div_(255.0)
+
+    def take(self, idx: Tensor) -> "ImageSet":
+        """The subset at positions `idx` (int64 `[n]`)."""
+        return ImageSet(self.images[idx], self.labels[idx])
+
+    def to(self, device: torch.device | str) -> "ImageSet":
+        return ImageSet(self.images.to(device), self.labels.to(device))
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Train / validation / test splits plus where they came from."""
+
+    spec: str                 # the resolved spec, e.g. "imagefolder:/…/cifar10-train-jpeg.tar.gz"
+    source: str               # "real" or "synthetic"
+    classes: list[str]
+    train: ImageSet
+    val: ImageSet
+    test: ImageSet
+    fingerprint: str          # identifies the underlying files/generator (cache keys use it)
+    description: str          # one sentence for the report: origin, split sizes and seeds
+    banner: str | None = None  # set when the synthetic stand-in replaced real data
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    def record(self) -> dict:
+        """The `data` entry of an artefact record."""
+        return {"spec": self.spec, "source": self.source, "description": self.description,
+                "banner": self.banner, "sizes": {"train": len(self.train), "val": len(self.val),
+                                                 "test": len(self.test)}}
+
+
+# ---------------------------------------------------------------------------------------------
+# Splits
+
+
+def stratified_split(labels: Tensor, fractions: list[float], seed: int) -> list[Tensor]:
+    """Split indices into parts with the given fractions within every class.
+
+    Args:
+        labels: `[N]` int64.
+        fractions: fractions of each class for each part except the last, which takes the rest.
+        seed: fixes the permutation (CPU generator, so results do not depend on the device).
+
+    Returns:
+        One sorted int64 index tensor per part (`len(fractions) + 1` parts), on `labels`' device.
+    """
+    labels_cpu = labels.cpu()
+    perm = torch.randperm(len(labels_cpu), generator=torch.Generator().manual_seed(seed))
+    order = perm[torch.argsort(labels_cpu[perm], stable=True)]          # grouped by class, shuffled
+    sorted_labels = labels_cpu[order]
+    counts = torch.bincount(sorted_labels)
+    starts = torch.cumsum(counts, 0) - counts
+    rank = torch.arange(len(order)) - starts[sorted_labels]              # position within its class
+    rel = rank.double() / counts[sorted_labels].double()
+    bounds = np.cumsum([0.0, *fractions, 2.0])
+    parts = [order[(rel >= lo) & (rel < hi)] for lo, hi in zip(bounds[:-1], bounds[1:])]
+    return [p.sort().values.to(labels.device) for p in parts]
+
+
+def stratified_subset(images: ImageSet, n: int, seed: int) -> ImageSet:
+    """Exactly `n` images (all if `n >= len(images)`), taken class by class in turn.
+
+    Images are ranked at random within their class; the subset takes every class's rank-0 image,
+    then rank 1, and so on (classes in random order within a rank), so class counts differ by at most
+    one for balanced data.
+    """
+    if n >= len(images):
+        return images
+    labels = images.labels.cpu()
+    g = torch.Generator().manual_seed(seed)
+    perm = torch.randperm(len(labels), generator=g)
+    order = perm[torch.argsort(labels[perm], stable=True)]              # grouped by class, shuffled
+    counts = torch.bincount(labels[order])
+    rank = torch.arange(len(order)) - (torch.cumsum(counts, 0) - counts)[labels[order]]
+    tie_break = torch.rand(len(order), generator=g, dtype=torch.float64)   # classes in random turn
+    chosen = order[torch.argsort(rank.double() + tie_break)[:n]]
+    return images.take(chosen.sort().values.to(images.labels.device))
+
+
+# ---------------------------------------------------------------------------------------------
+# Synthetic stand-in
+
+
+def synthetic_images(n: int, classes: int, seed: int, size: int = 32) -> ImageSet:
+    """Deterministic, learnable CIFAR-shaped images.
+
+    Each class owns a smooth random colour template (a sum of 4 random 2-D sinusoids per channel);
+    an image is its class template, randomly shifted by up to ±4 px, with random contrast and
+    brightness, plus a smooth distractor pattern and pixel noise. Labels are balanced.
+
+    Returns:
+        `ImageSet` with images `[n, 3, size, size]` uint8 and labels `[n]` int64, on the CPU.
+    """
+    g = torch.Generator().manual_seed(seed)
+    coords = torch.linspace(0, 2 * torch.pi, size + 8)
+    yy, xx = torch.meshgrid(coords, coords, indexing="ij")
+
+    def patterns(count: int) -> Tensor:  # [count, 3, size+8, size+8] in [-1, 1]
+        freq = torch.randint(1, 4, (count, 3, 4, 2), generator=g).float()
+        phase = torch.rand(count, 3, 4, 1, 1, generator=g) * 2 * torch.pi
+        waves = torch.sin(freq[..., 0, None, None] * xx + freq[..., 1, None, None] * yy + phase)
+        return waves.mean(2) * 2
+
+    templates = patterns(classes)
+    labels = torch.arange(n) % classes
+    labels = labels[torch.randperm(n, generator=g)]
+    shift = torch.randint(0, 9, (n, 2), generator=g)
+    rows = (shift[:, 0, None] + torch.arange(size))[:, None, :, None].expand(n, 3, size, size)
+    cols = (shift[:, 1, None] + torch.arange(size))[:, None, None, :].expand(n, 3, size, size)
+    c_idx = torch.arange(3)[None, :, None, None]
+    base = templates[labels[:, None, None, None], c_idx, rows, cols]   # shifted crop of the template
+    contrast = 0.6 + 0.4 * torch.rand(n, 1, 1, 1, generator=g)
+    brightness = 0.15 * (torch.rand(n, 1, 1, 1, generator=g) - 0.5)
+    distractor = patterns(n)[..., :size, :size]
+    noise = 0.08 * torch.randn(n, 3, size, size, generator=g)
+    x = 0.5 + 0.25 * (contrast * base + 0.6 * distractor) + brightness + noise
+    return ImageSet((x.clamp(0, 1) * 255).round().to(torch.uint8), labels.long())
+
+
+SYNTHETIC_OPTIONS = ("classes", "n", "test")
+
+
+def _synthetic_options(arg: str) -> dict[str, str]:
+    """`classes=10,n=2000` -> {"classes": "10", "n": "2000"}; unknown or malformed keys are errors."""
+    options: dict[str, str] = {}
+    for kv in filter(None, arg.split(",")):
+        key, eq, value = kv.partition("=")
+        if not eq or key not in SYNTHETIC_OPTIONS or not value.isdigit():
+            raise DataError(f"synthetic: bad option {kv!r}; valid: classes=10|100, n=N, test=N "
+                            "(e.g. synthetic:classes=100,n=2000)")
+        options[key] = value
+    return options
+
+
+def _synthetic(options: dict[str, str], split_seed: int) -> Dataset:
+    classes = int(options.get("classes", 10))
+    if classes not in (10, 100):
+        raise DataError(f"synthetic: classes must be 10 or 100, got {classes}")
+    n = int(options.get("n", 2000))
+    n_test = int(options.get("test", max(n // 4, classes * 5)))
+    pool = synthetic_images(n + n_test, classes, seed=1234 + classes)
+    test_idx, rest_idx = stratified_split(pool.labels, [n_test / (n + n_test)], split_seed)
+    rest = pool.take(rest_idx)
+    train_idx, val_idx = stratified_split(rest.labels, [0.8], split_seed + 1)
+    return Dataset(
+        spec=f"synthetic:classes={classes},n={n},test={n_test}", source="synthetic",
+        classes=[f"class{i:02d}" for i in range(classes)], train=rest.take(train_idx),
+        val=rest.take(val_idx), test=pool.take(test_idx), fingerprint=f"synthetic-v1-{classes}-{n}-{n_test}",
+        description=(f"synthetic stand-in ({classes} classes, 32×32×3, generated by lib.data), "
+                     f"{len(train_idx)}/{len(val_idx)}/{n_test} train/val/test, split seed {split_seed}"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Image folders (directories or .tar.gz)
+
+
+def _decode(blob: bytes, name: str, resize: int | None) -> np.ndarray:
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(blob)) as im:
+            im = im.convert("RGB")
+            if resize is not None:
+                im = _resize_centre_crop(im, resize)
+            return np.asarray(im, dtype=np.uint8)
+    except Exception as exc:
+        raise DataError(f"corrupt image {name!r}: {exc}") from exc
+
+
+def _resize_centre_crop(im, crop: int):
+    """Resize the short side to crop*8/7 (256 for 224) and centre-crop `crop`×`crop`."""
+    from PIL import Image
+
+    short = round(crop * 8 / 7)
+    w, h = im.size
+    scale = short / min(w, h)
+    im = im.resize((max(crop, round(w * scale)), max(crop, round(h * scale))), Image.BILINEAR)
+    w, h = im.size
+    left, top = (w - crop) // 2, (h - crop) // 2
+    return im.crop((left, top, left + crop, top + crop))
+
+
+def _iter_files(root: Path):
+    """(relative posix path, bytes) of every file under a directory or inside a .tar(.gz)."""
+    if root.is_dir():
+        for p in sorted(root.rglob("*")):
+            if p.is_file():
+                yield p.relative_to(root).as_posix(), p.read_bytes()
+        return
+    try:
+        with tarfile.open(root, "r:*") as tar:
+            for member in tar:
+                if member.isfile():
+                    yield member.name, tar.extractfile(member).read()
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        raise DataError(f"cannot read archive {root}: {exc} (corrupt or truncated download?)") from exc
+
+
+def _read_folder(root: Path, split_names: tuple[str, ...], resize: int | None) -> dict[str, tuple[list[str], list[np.ndarray]]]:
+    """{split: (class names per image, arrays)} for the split folders found under `root`."""
+    found: dict[str, tuple[list[str], list[np.ndarray]]] = {}
+    for name, blob in _iter_files(root):
+        parts = [p for p in name.split("/") if p not in ("", ".")]
+        # accept an optional single top folder (e.g. cifar10/train/cat/1.jpg)
+        while len(parts) > 3:
+            parts = parts[1:]
+        if len(parts) != 3 or parts[0] not in split_names:
+            continue
+        if not parts[2].lower().endswith(IMAGE_SUFFIXES):
+            continue
+        split, cls, _ = parts
+        found.setdefault(split, ([], []))
+        found[split][0].append(cls)
+        found[split][1].append(_decode(blob, name, resize))
+    return found
+
+
+def _stack(arrays: list[np.ndarray], where: str) -> Tensor:
+    shapes = {a.shape for a in arrays}
+    if len(shapes) != 1:
+        raise DataError(f"{where}: images have different sizes {sorted(shapes)[:4]}; resize them first")
+    return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
+
+
+def _fingerprint(path: Path) -> str:
+    stat = path.stat()
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file())
+        stat_sig = f"{len(files)}-{sum(p.stat().st_size for p in files)}-{max((p.stat().st_mtime_ns for p in files), default=0)}"
+    else:
+        stat_sig = f"{stat.st_size}-{stat.st_mtime_ns}"
+    return hashlib.sha256(f"{path.resolve()}|{stat_sig}".encode()).hexdigest()[:16]
+
+
+def read_image_folder(path: Path, train_name: str = "train", test_name: str = "test",
+                      resize: int | None = None) -> dict:
+    """Decode an image-folder tree once; the decoded tensors are cached by the file's fingerprint.
+
+    Returns:
+        {"classes": [str], "train": (uint8 [N,3,H,W], int64 [N]), "test": same or None}.
+    """
+    if not path.exists():
+        raise DataError(f"image folder {path} does not exist: pass imagefolder:PATH with a directory or "
+                        f".tar.gz holding {train_name}/<class>/<image> (and optionally {test_name}/<class>/…)")
+
+    def decode() -> dict:
+        found = _read_folder(path, (train_name, test_name), resize)
+        if train_name not in found:
+            raise DataError(f"{path}: no images under '{train_name}/<class>/' (expected layout "
+                            f"{train_name}/<class>/<image>, optionally {test_name}/<class>/<image>)")
+        classes = sorted(set(found[train_name][0]))
+        index = {c: i for i, c in enumerate(classes)}
+        out: dict = {"classes": classes, "test": None}
+        for split, (names, arrays) in found.items():
+            unknown = sorted(set(names) - set(classes))
+            if unknown:
+                raise DataError(f"{path}: '{split}/' has classes absent from '{train_name}/': {unknown[:5]}")
+            key = "train" if split == train_name else "test"
+            out[key] = (_stack(arrays, f"{path}/{split}"), torch.tensor([index[c] for c in names]))
+        if out["test"] is not None and out["test"][0].shape[1:] != out["train"][0].shape[1:]:
+            raise DataError(f"{path}: '{test_name}/' images are {tuple(out['test'][0].shape[2:])} but "
+                            f"'{train_name}/' images are {tuple(out['train'][0].shape[2:])}; resize them first")
+        return out
+
+    spec = {"path": str(path.resolve()), "fingerprint": _fingerprint(path), "train": train_name,
+            "test": test_name, "resize": resize}
+    return cache.cached("datasets", spec, decode)
+
+
+def _imagefolder(path: Path, split_seed: int, test_fraction: float, kind: str = "imagefolder") -> Dataset:
+    resize, test_name = (224, "val") if kind == "imagenet" else (None, "test")
+    raw = read_image_folder(path, test_name=test_name, resize=resize)
+    pool = ImageSet(*raw["train"])
+    counts = torch.bincount(pool.labels, minlength=len(raw["classes"]))
+    if counts.min() < 5:
+        raise DataError(f"{path}: class '{raw['classes'][int(counts.argmin())]}' has {int(counts.min())} "
+                        "training images; need at least 5 per class")
+    notes = []
+    if raw["test"] is not None:
+        test, rest = ImageSet(*raw["test"]), pool
+        test_desc = f"'{test_name}/' of the archive as test set"
+    else:
+        test_idx, rest_idx = stratified_split(pool.labels, [test_fraction], split_seed)
+        test, rest = pool.take(test_idx), pool.take(rest_idx)
+        test_desc = (f"no '{test_name}/' split in the data: a fixed stratified {test_fraction:.0%} of "
+                     f"'train/' (split seed {split_seed}) is the test set")
+        notes.append(test_desc)
+    train_idx, val_idx = stratified_split(rest.labels, [0.8], split_seed + 1)
+    return Dataset(
+        spec=f"{kind}:{path}", source="real", classes=raw["classes"], train=rest.take(train_idx),
+        val=rest.take(val_idx), test=test, fingerprint=_fingerprint(path),
+        description=(f"{path.name}: {len(train_idx)}/{len(val_idx)}/{len(test)} train/val/test "
+                     f"(80/20 train/val split of the rest, seed {split_seed + 1}); {test_desc}"),
+        notes=notes)
+
+
+# ---------------------------------------------------------------------------------------------
+# torchvision CIFAR
+
+
+def _cifar(name: str, split_seed: int, download: bool = True) -> Dataset:
+    import torchvision
+
+    cls = {"cifar10": torchvision.datasets.CIFAR10, "cifar100": torchvision.datasets.CIFAR100}[name]
+    root = paths.data_root()
+    try:
+        train = cls(root, train=True, download=False)
+        test = cls(root, train=False, download=False)
+    except RuntimeError:
+        if not download:
+            raise DataError(f"{name} not found under {root}")
+        try:
+            train = cls(root, train=True, download=True)
+            test = cls(root, train=False, download=True)
+        except Exception as exc:
+            raise DataError(
+                f"{name} is not under {root} and could not be downloaded ({type(exc).__name__}: {exc}). "
+                f"Put the torchvision '{cls.base_folder}' folder (the python pickles) under {root} "
+                f"(or set REPRO_DATA_ROOT), or pass imagefolder:PATH.") from exc
+
+    def as_set(ds) -> ImageSet:
+        return ImageSet(torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous(), torch.tensor(ds.targets))
+
+    pool, test_set = as_set(train), as_set(test)
+    train_idx, val_idx = stratified_split(pool.labels, [0.8], split_seed + 1)
+    return Dataset(
+        spec=name, source="real", classes=list(train.classes), train=pool.take(train_idx), val=pool.take(val_idx),
+        test=test_set, fingerprint=f"torchvision-{name}",
+        description=f"{name} (torchvision): {len(train_idx)}/{len(val_idx)}/{len(test_set)} train/val/test, "
+                    f"80/20 train/val split seed {split_seed + 1}, official test set")
+
+
+# ---------------------------------------------------------------------------------------------
+# Spec resolution
+
+
+def resolve_auto() -> str:
+    """The spec `auto` stands for, without loading anything (see the module docstring)."""
+    env = os.environ.get("REPRO_DATA")
+    if env:
+        return env if ":" in env.split("/")[0] or env in ("cifar10", "cifar100", "synthetic") else f"imagefolder:{env}"
+    if paths.CIFAR10_JPEG_ARCHIVE.exists():
+        return f"imagefolder:{paths.CIFAR10_JPEG_ARCHIVE}"
+    return "cifar10"
+
+
+def load(spec: str, *, device: torch.device | str = "cpu", split_seed: int = 0, test_fraction: float = 0.2,
+         allow_fallback: bool = True) -> Dataset:
+    """Load a dataset spec (module docstring) as tensors on `device`.
+
+    Args:
+        spec: dataset spec.
+        device: where the uint8 tensors live.
+        split_seed: fixes every split (test carve-out uses it, train/val uses split_seed + 1).
+        test_fraction: share of `train/` held out as test set when the data has no test split.
+        allow_fallback: for `auto` only: fall back to the synthetic stand-in (with a banner) when no
+            real data can be found. The `paper` profile passes False.
+
+    Raises:
+        DataError: unknown spec, missing or corrupt data (the message says how to supply it).
+    """
+    kind, _, arg = spec.partition(":")
+    if kind == "auto":
+        resolved = resolve_auto()
+        try:
+            return load(resolved, device=device, split_seed=split_seed, test_fraction=test_fraction)
+        except DataError as exc:
+            if not allow_fallback or os.environ.get("REPRO_DATA"):   # data named explicitly: never fall back
+                raise
+            ds = load("synthetic", device=device, split_seed=split_seed)
+            return replace(ds, banner=(f"Real data unavailable ({exc}); these results use the SYNTHETIC "
+                                       "stand-in and say nothing about the paper's claims."))
+    if kind == "synthetic":
+        ds = _synthetic(_synthetic_options(arg), split_seed)
+    elif kind in ("imagefolder", "imagenet"):
+        if not arg:
+            raise DataError(f"{kind}: needs a path, e.g. {kind}:/data/my-images.tar.gz")
+        ds = _imagefolder(Path(arg).expanduser(), split_seed, test_fraction, kind)
+    elif kind in ("cifar10", "cifar100") and not arg:
+        ds = _cifar(kind, split_seed)
+    else:
+        raise DataError(f"unknown dataset spec {spec!r}; valid: auto, cifar10, cifar100, imagefolder:PATH, "
+                        "imagenet:PATH, synthetic[:classes=10|100,n=N,test=N]")
+    return replace(ds, train=ds.train.to(device), val=ds.val.to(device), test=ds.test.to(device))

@@ -1,0 +1,310 @@
+"""The experiments of Bianchi et al., *Selective CNN-Filters Fine-Tuning*: one `run_*` per artefact.
+
+Each `run_*(cfg)` returns plain results (DataFrames and dicts) that `lib.figures.selective_finetuning`
+turns into figures, tables and claims. Expensive steps are cached by spec (`lib.cache`): the two
+clean baselines, the per-layer rankings, and every fine-tuned model, so the four notebooks share them.
+
+Protocol choices where the paper is silent (each one parameter away):
+- activation maps are post-ReLU outputs of conv+BN+ReLU blocks, before pooling;
+- rankings use `N_RANK` (clean, distorted) training pairs, distortion noise seeded per seed;
+- fine-tuning: Adam (lr `FT_LR`), batch `FT_BATCH`, at most `FT_STEPS` steps, validation every
+  `FT_EVAL_EVERY` steps on `FT_VAL_SIZE` distorted validation images, best validation loss kept
+  (early stopping as for the baselines); BatchNorm on stored statistics; classifier untouched;
+- the n distorted training images are a stratified subset of the training split drawn per seed;
+  accuracies are measured on `TEST_SIZE` distorted test images (fixed noise per level).
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor, nn
+
+from lib import cache, distortions, models, repro, train
+from lib.config import Config
+from lib.data import Dataset, ImageSet, stratified_subset
+from lib.methods import selective_finetuning as sf
+from lib.progress import progress
+
+NETS = {"cifar10_net": ("conv1", "conv2"), "allconv_bn": ("conv1", "conv2", "conv3")}
+
+
+# ---------------------------------------------------------------------------------------------
+# Baselines and data
+
+
+def net_data(cfg: Config, net: str) -> Dataset:
+    """The dataset a net is trained on: `DATA`, or for All-Conv `DATA_ALLCONV` when it is set."""
+    return cfg.dataset(cfg.data_allconv or cfg.data if net == "allconv_bn" else cfg.data)
+
+
+def baseline(cfg: Config, net: str) -> tuple[nn.Module, dict]:
+    """The clean baseline of `net` (cached), trained with Adam and early stopping on validation loss."""
+    config = train.TrainConfig(max_epochs=cfg.max_epochs, patience=cfg.patience, batch_size=cfg.batch_size)
+    width = cfg.allconv_width if net == "allconv_bn" else None
+    size = cfg.allconv_train_size if net == "allconv_bn" else 0
+    return train.baseline(net, net_data(cfg, net), config, seed=cfg.baseline_seed, width=width,
+                          train_size=size, device=cfg.device, use_cache=cfg.use_cache)
+
+
+def distorted(images: ImageSet, kind: str, level: float, seed: int) -> ImageSet:
+    """`images` with a fixed distortion (uint8, quantised; noise fixed by `seed`)."""
+    return ImageSet(distortions.distort_set(images.images, kind, level, seed), images.labels)
+
+
+def test_set(cfg: Config, data: Dataset) -> ImageSet:
+    """The first `TEST_SIZE` test images (stratified, fixed)."""
+    return stratified_subset(data.test, cfg.test_size, seed=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Associative ranking (Fig. 4, Fig. 5)
+
+
+def borda_points(model: nn.Module, clean: ImageSet, kind: str, level: float, layers: tuple[str, ...],
+                 seed: int, batch_size: int = 500, depth: int = 10) -> dict[str, Tensor]:
+    """Borda points per filter of each layer over (clean, distorted) pairs of `clean`'s images.
+
+    Returns:
+        {layer: `[F]` int64 points} (Algorithm 1, 10 points for rank 1 … 1 for rank 10).
+    """
+    dist = distorted(clean, kind, level, seed)
+    points: dict[str, Tensor] = {}
+    for start in range(0, len(clean), batch_size):
+        sl = slice(start, start + batch_size)
+        a = models.activations(model, clean.float(sl), list(layers), batch_size)
+        b = models.activations(model, dist.float(sl), list(layers), batch_size)
+        for layer in layers:
+            p = sf.borda_count(sf.emd_per_filter(a[layer], b[layer]), depth)
+            points[layer] = points.get(layer, 0) + p
+    return {k: v.cpu() for k, v in points.items()}
+
+
+def rankings(cfg: Config, net: str, kind: str, level: float, seed: int) -> dict[str, Tensor]:
+    """Cached Borda points of every fine-tunable layer of `net` for one distortion level and seed."""
+    model, info = baseline(cfg, net)
+    data = net_data(cfg, net)
+    spec = {"baseline": info["spec"], "kind": kind, "level": level, "seed": seed, "n": cfg.n_rank,
+            "layers": NETS[net]}
+
+    def compute() -> dict[str, Tensor]:
+        pairs = stratified_subset(data.train, cfg.n_rank, seed=repro.derive_seed("rank", seed))
+        return borda_points(model, pairs, kind, level, NETS[net], seed=repro.derive_seed("noise", seed))
+
+    return cache.cached("rankings", spec, compute, enabled=cfg.use_cache)
+
+
+def run_fig4(cfg: Config) -> pd.DataFrame:
+    """Borda points of every filter of each baseline's first conv layer, for blur and AWGN.
+
+    Returns:
+        Long table: net, distortion, level, seed, filter, points, rank (1 = most susceptible),
+        top (in the top `FRACTION`).
+    """
+    rows = []
+    for net in cfg.nets:
+        for kind, level in cfg.fig4_levels.items():
+            for seed in cfg.seeds:
+                points = rankings(cfg, net, kind, level, seed)["conv1"]
+                order = sf.rank_from_borda(points)
+                top = set(sf.select_filters(order, cfg.fraction, "most").tolist())
+                rank = torch.empty_like(order)
+                rank[order] = torch.arange(1, len(order) + 1)
+                rows += [{"net": net, "distortion": kind, "level": level, "seed": seed, "filter": f,
+                          "points": int(points[f]), "rank": int(rank[f]), "top": f in top}
+                         for f in range(len(points))]
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fine-tuning (Fig. 5, Fig. 6)
+
+
+def ft_config(cfg: Config) -> train.TrainConfig:
+    return train.TrainConfig(max_epochs=10**6, patience=cfg.ft_patience, batch_size=cfg.ft_batch, lr=cfg.ft_lr,
+                             eval_every=cfg.ft_eval_every, max_steps=cfg.ft_steps)
+
+
+def finetuned(cfg: Config, net: str, kind: str, level: float, n: int, which: str, seed: int
+              ) -> tuple[nn.Module, dict]:
+    """The baseline fine-tuned on `n` distorted training images, `which` 25% of each layer's filters.
+
+    Cached by spec. Rankings come from `rankings(..., seed)`; `which` is most | least | all.
+
+    Returns:
+        (model in eval mode, info with test accuracy, steps, trainable parameter count, seconds).
+    """
+    base, info = baseline(cfg, net)
+    data = net_data(cfg, net)
+    spec = {"baseline": info["spec"], "kind": kind, "level": level, "n": n, "which": which, "seed": seed,
+            "fraction": cfg.fraction, "ft": asdict(ft_config(cfg)), "val": cfg.ft_val_size,
+            "test": cfg.test_size, "n_rank": cfg.n_rank}
+
+    def compute() -> dict:
+        points = rankings(cfg, net, kind, level, seed)
+        selection = {layer: sf.select_filters(sf.rank_from_borda(p), cfg.fraction, which).tolist()
+                     for layer, p in points.items()}
+        model = copy.deepcopy(base)
+        tr = distorted(stratified_subset(data.train, n, repro.derive_seed("ft-train", seed)), kind, level,
+                       repro.derive_seed("ft-noise", seed))
+        val = distorted(stratified_subset(data.val, cfg.ft_val_size, 0), kind, level, repro.derive_seed("val", level))
+        hist = train.fit(model, tr, val, ft_config(cfg), seed=seed, selection=selection)
+        test = distorted(test_set(cfg, data), kind, level, repro.derive_seed("test", level))
+        blocks = models.conv_blocks(model)
+        n_params = sum(len(idx) * (blocks[layer].conv.weight[0].numel() + 3) for layer, idx in selection.items())
+        return {"state_dict": {k: v.cpu() for k, v in model.state_dict().items()},
+                "acc": train.accuracy(model, test.images, test.labels), "steps": hist.best_step,
+                "seconds": hist.seconds, "trainable_params": n_params, "selection": selection}
+
+    stored = cache.cached("finetuned", spec, compute, enabled=cfg.use_cache)
+    model = copy.deepcopy(base)
+    model.load_state_dict(stored["state_dict"])
+    return model.eval(), {k: v for k, v in stored.items() if k != "state_dict"}
+
+
+def baseline_accuracy(cfg: Config, net: str, kind: str | None, level: float | None) -> float:
+    """Accuracy of the un-fine-tuned baseline on the (distorted, if `kind`) test images."""
+    model, _ = baseline(cfg, net)
+    test = test_set(cfg, net_data(cfg, net))
+    if kind is not None:
+        test = distorted(test, kind, level, repro.derive_seed("test", level))
+    return train.accuracy(model, test.images, test.labels)
+
+
+def run_fig5(cfg: Config) -> pd.DataFrame:
+    """Accuracy on distorted test images vs number of distorted fine-tuning images.
+
+    Returns:
+        Long table: net, distortion, level, n, which (most|least|all|baseline), seed, acc (fraction),
+        steps (best validation step), trainable_params, seconds.
+    """
+    jobs = [(net, kind, level, n, which, seed)
+            for net in cfg.nets for kind in ("awgn", "blur") for level in cfg.fig5_levels[net][kind]
+            for n in cfg.ft_sizes for which in ("most", "least", "all") for seed in cfg.seeds]
+    rows = []
+    for net, kind, level, n, which, seed in progress(jobs, "fine-tuning runs"):
+        _, info = finetuned(cfg, net, kind, level, n, which, seed)
+        rows.append({"net": net, "distortion": kind, "level": level, "n": n, "which": which, "seed": seed,
+                     "acc": info["acc"], "steps": info["steps"], "trainable_params": info["trainable_params"],
+                     "seconds": info["seconds"]})
+    for net, kind, level in {(r["net"], r["distortion"], r["level"]) for r in rows}:
+        acc = baseline_accuracy(cfg, net, kind, level)
+        rows += [{"net": net, "distortion": kind, "level": level, "n": n, "which": "baseline", "seed": s,
+                  "acc": acc, "steps": 0, "trainable_params": 0, "seconds": 0.0}
+                 for n in cfg.ft_sizes for s in cfg.seeds]
+    return pd.DataFrame(rows)
+
+
+def hamming_maps(model: nn.Module, sharp: Tensor, noisy: Tensor, layers: tuple[str, ...]) -> dict[str, Tensor]:
+    """Per-location Hamming distance between binarised (> 0) feature vectors of sharp and noisy images.
+
+    Args:
+        sharp, noisy: `[N, 3, H, W]` float in [0, 1].
+
+    Returns:
+        {layer: `[N, h, w]` float32, number of channels whose on/off state differs (0 … F)}.
+    """
+    a = models.activations(model, sharp, list(layers))
+    b = models.activations(model, noisy, list(layers))
+    return {layer: ((a[layer] > 0) != (b[layer] > 0)).sum(1).float() for layer in layers}
+
+
+def run_fig6(cfg: Config) -> dict:
+    """Hamming-distance maps (sharp vs AWGN) of All-Conv's first three layers: baseline, all, most.
+
+    Returns:
+        {"example": {model: {layer: [h, w] map}}, "sums": DataFrame(model, layer, seed, mean_sum)} where
+        mean_sum is the per-image sum of the map averaged over `FIG6_EVAL` test images.
+    """
+    net, kind, level, n = "allconv_bn", "awgn", cfg.fig6_level, cfg.fig6_n
+    layers = NETS[net]
+    data = net_data(cfg, net)
+    test = test_set(cfg, data)
+    sharp = stratified_subset(test, cfg.fig6_eval, seed=1)
+    noisy = distorted(sharp, kind, level, repro.derive_seed("fig6", level))
+    base, _ = baseline(cfg, net)
+    rows, example = [], {}
+    for seed in cfg.seeds:
+        variants = {"baseline": base} | {f"{w} fine-tuned": finetuned(cfg, net, kind, level, n, w, seed)[0]
+                                         for w in ("all", "most")}
+        for name, model in variants.items():
+            maps = hamming_maps(model, sharp.float(), noisy.float(), layers)
+            if seed == cfg.seeds[0]:
+                example[name] = {layer: m[cfg.fig6_example].cpu() for layer, m in maps.items()}
+            rows += [{"model": name, "layer": layer, "seed": seed, "mean_sum": float(m.sum((1, 2)).mean()),
+                      "channels": int(models.conv_blocks(model)[layer].conv.out_channels)}
+                     for layer, m in maps.items()]
+    return {"example": example, "sums": pd.DataFrame(rows), "level": level, "n": n}
+
+
+# ---------------------------------------------------------------------------------------------
+# Non-associative ranking (Table 1)
+
+
+def run_table1(cfg: Config) -> pd.DataFrame:
+    """Overlap of non-associative (exemplar) top-25% sets with the associative top-25%, per layer.
+
+    For each seed, two disjoint halves of `TABLE1_N` training images play the clean set D_C and the
+    independently collected noisy set D_T (distorted with AWGN σ = `TABLE1_LEVEL`). The exemplar of
+    each set is its exact 1-medoid on pixels (Euclidean) or on the layer's flattened activations
+    (Euclidean, or Hamming on binarised activations).
+
+    Returns:
+        Long table: layer, features (pixels|FTM), metric (euclidean|hamming), seed, overlap, k, filters.
+    """
+    net, kind, level = "allconv_bn", "awgn", cfg.table1_level
+    model, _ = baseline(cfg, net)
+    data = net_data(cfg, net)
+    layers = NETS[net]
+    rows = []
+    for seed in cfg.seeds:
+        truth = rankings(cfg, net, kind, level, seed)
+        pool = stratified_subset(data.train, cfg.table1_n, repro.derive_seed("table1", seed))
+        halves = torch.randperm(len(pool), generator=repro.generator(seed))
+        clean = pool.take(halves[: len(pool) // 2].to(pool.labels.device))
+        noisy = distorted(pool.take(halves[len(pool) // 2:].to(pool.labels.device)), kind, level, seed)
+        acts_c = models.activations(model, clean.float(), list(layers))
+        acts_n = models.activations(model, noisy.float(), list(layers))
+        for layer in layers:
+            k_top = sf.select_filters(sf.rank_from_borda(truth[layer]), cfg.fraction, "most")
+            f = len(truth[layer])
+            for features, metric in (("pixels", "euclidean"), ("FTM", "euclidean"), ("FTM", "hamming")):
+                xc = clean.float().flatten(1) if features == "pixels" else acts_c[layer].flatten(1)
+                xn = noisy.float().flatten(1) if features == "pixels" else acts_n[layer].flatten(1)
+                ic, i_n = sf.medoid(xc, metric), sf.medoid(xn, metric)
+                order = sf.exemplar_ranking(acts_c[layer][ic], acts_n[layer][i_n])
+                top = sf.select_filters(order, cfg.fraction, "most")
+                rows.append({"layer": layer, "features": features, "metric": metric, "seed": seed,
+                             "overlap": sf.overlap(top, k_top), "k": len(k_top), "filters": f})
+    return pd.DataFrame(rows)
+
+
+def run_emd_readings(cfg: Config) -> pd.DataFrame:
+    """Top-25% first-layer filters under the 1-D and the spatial (2-D) reading of the EMD.
+
+    Both readings rank the CIFAR-10 net's conv1 filters by Borda count over the same `N_SPATIAL`
+    (clean, distorted) training pairs, for each distortion of `FIG4_LEVELS`; the spatial EMD costs
+    ~50–150 ms per map pair, hence the small subset.
+
+    Returns:
+        Table: distortion, level, seed, reading (1d|spatial), k, overlap (with the other reading).
+    """
+    model, _ = baseline(cfg, "cifar10_net")
+    data = net_data(cfg, "cifar10_net")
+    rows = []
+    for kind, level in cfg.fig4_levels.items():
+        for seed in cfg.seeds:
+            pairs = stratified_subset(data.train, cfg.n_spatial, seed=repro.derive_seed("spatial", seed))
+            dist = distorted(pairs, kind, level, repro.derive_seed("noise", seed))
+            a = models.activations(model, pairs.float(), ["conv1"])["conv1"]
+            b = models.activations(model, dist.float(), ["conv1"])["conv1"]
+            tops = {name: sf.select_filters(sf.rank_from_borda(sf.borda_count(fn(a, b))), cfg.fraction, "most")
+                    for name, fn in (("1d", sf.emd_per_filter), ("spatial", sf.emd_spatial))}
+            rows.append({"distortion": kind, "level": level, "seed": seed, "pairs": len(pairs),
+                         "k": len(tops["1d"]), "overlap": sf.overlap(tops["1d"], tops["spatial"]),
+                         "top_1d": " ".join(map(str, tops["1d"].tolist())),
+                         "top_spatial": " ".join(map(str, tops["spatial"].tolist()))})
+    return pd.DataFrame(rows)

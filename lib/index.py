@@ -1,0 +1,595 @@
+"""The report index: `reports/index.md`, `reports/index.html` and one page per paper.
+
+Pages are generated from `reports/manifest.json` (the runner's record of every notebook) and the
+artefact records `reports/<paper>/<artefact>.json` (docs/architecture.md §3 and §4). Every page is
+first built as a list of blocks (headings, paragraphs, tables, ...) and then rendered twice: to
+GitHub Markdown and to a self-contained HTML page (inline CSS, no scripts). Links are relative to
+the page. Missing records or keys never stop the index: they show as "missing".
+"""
+from __future__ import annotations
+
+import html
+import json
+import os
+import posixpath
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Union
+from urllib.parse import quote
+
+THUMBNAIL_WIDTH = 360
+MISSING = "missing"
+BADGE_MARKS = {"holds": "✅", "ok": "✅", "fails": "❌", "failed": "❌", "inconclusive": "❔"}
+FIGURE_EXTENSIONS = (".png", ".pdf", ".svg")
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1100px;
+       margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; }
+th, td { border: 1px solid #ccc; padding: 3px 8px; vertical-align: top; text-align: left; }
+th { background: #f3f3f3; }
+code { background: #f5f5f5; padding: 0 3px; font-size: 0.9em; word-break: break-word; }
+.badge { display: inline-block; padding: 0 7px; border-radius: 9px; color: #fff;
+         font-weight: 600; font-size: 0.85em; white-space: nowrap; }
+.holds, .ok { background: #2e7d32; }
+.fails, .failed { background: #c62828; }
+.inconclusive { background: #f9a825; color: #222; }
+.missing, .skipped-gpu, .skipped-data { background: #757575; }
+.warning { border: 2px solid #f9a825; background: #fff8e1; padding: 0.5em 0.8em; margin: 0.6em 0; }
+.error { color: #c62828; }
+img { border: 1px solid #ddd; }
+"""
+
+
+# --------------------------------------------------------------------------------------------
+# Page content as blocks
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link; `href` is relative to the page."""
+
+    text: str
+    href: str
+
+
+@dataclass(frozen=True)
+class Badge:
+    """A coloured label (verdict or status); `kind` selects the colour."""
+
+    text: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Code:
+    """Inline code."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Error:
+    """Text shown as an error (red in HTML, bold in Markdown)."""
+
+    text: str
+
+
+Inline = Union[str, Link, Badge, Code, Error]
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A heading; `anchor` is its id in HTML."""
+
+    level: int
+    content: list[Inline]
+    anchor: str | None = None
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """A paragraph of inline content."""
+
+    content: list[Inline]
+
+
+@dataclass(frozen=True)
+class WarningBox:
+    """A visible warning (synthetic data banners)."""
+
+    content: list[Inline]
+
+
+@dataclass(frozen=True)
+class Thumbnail:
+    """An image scaled to `THUMBNAIL_WIDTH`, linking to itself."""
+
+    src: str
+    alt: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table whose cells are inline content."""
+
+    header: list[str]
+    rows: list[list[list[Inline]]]
+
+
+@dataclass(frozen=True)
+class BulletList:
+    """An unordered list."""
+
+    items: list[list[Inline]]
+
+
+@dataclass(frozen=True)
+class MarkdownTable:
+    """A Markdown file's text (a paper-vs-ours table), embedded as it is."""
+
+    text: str
+
+
+Block = Union[Heading, Paragraph, WarningBox, Thumbnail, Table, BulletList, MarkdownTable]
+
+
+# --------------------------------------------------------------------------------------------
+# What the pages show
+
+
+@dataclass(frozen=True)
+class Artefact:
+    """One artefact as the index shows it.
+
+    Attributes:
+        paper: Paper id.
+        artefact: Artefact id.
+        entry: The notebook's entry in `reports/manifest.json`.
+        run: The run whose files are shown: the entry itself when `ok`, else its `last_good`
+            (None when the notebook never succeeded).
+        record: The parsed `<paper>/<artefact>.json`, or None when absent or unreadable.
+    """
+
+    paper: str
+    artefact: str
+    entry: dict[str, Any]
+    run: dict[str, Any] | None
+    record: dict[str, Any] | None
+
+    @property
+    def anchor(self) -> str:
+        """The HTML id of the artefact's section."""
+        return f"{self.paper}-{self.artefact}"
+
+
+def collect(reports_dir: Path, report: dict[str, Any]) -> list[Artefact]:
+    """Every artefact of every notebook in `reports/manifest.json`, sorted by notebook key.
+
+    Args:
+        reports_dir: The reports folder.
+        report: The parsed `manifest.json`.
+
+    Returns:
+        One `Artefact` per (notebook, artefact).
+    """
+    artefacts = []
+    for key, entry in sorted((report.get("notebooks") or {}).items()):
+        paper = entry.get("paper") or key.split("/", 1)[0]
+        run = entry if entry.get("status") == "ok" else entry.get("last_good")
+        for artefact in entry.get("artefacts") or []:
+            record = _read_json(reports_dir / paper / f"{artefact}.json") if run else None
+            artefacts.append(Artefact(paper, artefact, entry, run, record))
+    return artefacts
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    """A JSON object from `path`, or None when it is missing or unreadable."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _href(target: str, page_dir: str) -> str:
+    """A link to `target` from a page in `page_dir` (both relative to reports/)."""
+    return quote(posixpath.relpath(target, page_dir))
+
+
+def _git_text(git: dict[str, Any] | None) -> str:
+    """`<commit> (dirty)` for a run's git state."""
+    if not git:
+        return MISSING
+    commit = (git.get("commit") or "no commit")[:12]
+    return f"{commit} (dirty)" if git.get("dirty") else commit
+
+
+def _claims(artefact: Artefact) -> list[dict[str, Any]]:
+    """The artefact's claims (empty without a record)."""
+    return list((artefact.record or {}).get("claims") or [])
+
+
+def summary_blocks(report: dict[str, Any], artefacts: list[Artefact]) -> list[Block]:
+    """The run summary: profiles, commits, generation date, notebook and claim counts, banners."""
+    entries = {id(a.entry): a.entry for a in artefacts}.values()  # each notebook once
+    runs = [a.run for a in artefacts if a.run]
+    statuses = Counter(e.get("status", MISSING) for e in entries)
+    commits = sorted({_git_text(r.get("git")) for r in runs})
+    verdicts = Counter(c.get("verdict", MISSING) for a in artefacts for c in _claims(a))
+    blocks: list[Block] = [BulletList([
+        [f"Generated: {report.get('generated') or MISSING}"],
+        ["Profiles: " + (", ".join(sorted({r.get("profile") or MISSING for r in runs})) or "none")],
+        ["Code (git commit): " + (", ".join(commits) or "none")],
+        ["Notebooks: " + (", ".join(f"{n} {s}" for s, n in sorted(statuses.items())) or "none")],
+        ["Claims: " + (", ".join(f"{n} {v}" for v, n in sorted(verdicts.items())) or "none")],
+    ])]
+    synthetic = [a for a in artefacts if _banner(a)]
+    if synthetic:
+        names = ", ".join(f"{a.paper}/{a.artefact}" for a in synthetic)
+        blocks.append(WarningBox([f"Synthetic stand-in data replaced real data in: {names}. "
+                                  "Their numbers do not test the papers' claims."]))
+    return blocks
+
+
+def _banner(artefact: Artefact) -> str | None:
+    """The record's synthetic-data banner, if any."""
+    return ((artefact.record or {}).get("data") or {}).get("banner")
+
+
+def claims_table(artefacts: list[Artefact], page_dir: str, ext: str) -> Table:
+    """One table of every claim: paper, artefact, claim, verdict, evidence.
+
+    Args:
+        artefacts: The artefacts to cover.
+        page_dir: The page's folder relative to reports/ ("." or a paper id).
+        ext: Page extension for links to paper pages ("md" or "html").
+
+    Returns:
+        The table; an artefact without a record gets one row saying so.
+    """
+    rows = []
+    for a in artefacts:
+        target = Link(a.artefact, _href(f"{a.paper}/index.{ext}", page_dir) + f"#{a.anchor}")
+        claims = _claims(a) or [{"text": f"(no record: notebook {a.entry.get('status', MISSING)})",
+                                 "verdict": MISSING, "evidence": ""}]
+        for claim in claims:
+            verdict = claim.get("verdict") or MISSING
+            rows.append([[a.paper], [target], [claim.get("text") or MISSING],
+                         [Badge(verdict, verdict)], [claim.get("evidence") or ""]])
+    return Table(["Paper", "Artefact", "Claim", "Verdict", "Evidence"], rows)
+
+
+def artefact_blocks(a: Artefact, reports_dir: Path, page_dir: str, level: int) -> list[Block]:
+    """One artefact's section: title, caption, status, banner, thumbnail, files, tables, details.
+
+    Args:
+        a: The artefact.
+        reports_dir: The reports folder (to read embedded tables).
+        page_dir: The page's folder relative to reports/ ("." or a paper id).
+        level: Heading level of the section.
+
+    Returns:
+        The section's blocks.
+    """
+    record = a.record or {}
+    title = record.get("title") or (MISSING if a.run else "no results yet")
+    blocks: list[Block] = [Heading(level, [f"{a.artefact}: {title}"], a.anchor)]
+    if record.get("caption"):
+        blocks.append(Paragraph([record["caption"]]))
+    blocks.append(Paragraph(_status(a, page_dir)))
+    if _banner(a):
+        blocks.append(WarningBox([f"Synthetic data: {_banner(a)}"]))
+    if a.run and not a.record:
+        blocks.append(Paragraph([Error(f"artefact record {a.paper}/{a.artefact}.json is missing")]))
+    if not a.record:
+        return blocks
+    files = [f for f in record.get("files") or [] if isinstance(f, dict) and f.get("path")]
+    thumbnail = next((f["path"] for f in files if f["path"].endswith(".png")
+                      and str(f.get("kind", "")).startswith("figure")), None)
+    if thumbnail:
+        blocks.append(Thumbnail(_href(f"{a.paper}/{thumbnail}", page_dir), a.artefact))
+    if files:
+        blocks.append(Paragraph(_file_links(a.paper, files, page_dir)))
+    for table in record.get("tables") or []:
+        if table.get("paper_vs_ours"):
+            blocks += _paper_vs_ours(a.paper, table, reports_dir, level + 1)
+    blocks.append(details_table(a, page_dir))
+    if record.get("notes"):
+        blocks += [Paragraph(["Notes:"]), BulletList([[str(n)] for n in record["notes"]])]
+    return blocks
+
+
+def _status(a: Artefact, page_dir: str) -> list[Inline]:
+    """The status line: badge, error and log link, and which run is shown."""
+    status = a.entry.get("status") or MISSING
+    line: list[Inline] = ["Status: ", Badge(status, status)]
+    if a.entry.get("error"):
+        line += [" ", Error(str(a.entry["error"]))]
+    if a.entry.get("log") and status == "failed":
+        line += [" (", Link("log", _href(a.entry["log"], page_dir)), ")"]
+    if status != "ok" and a.run:
+        line += [f" — showing last good run of {a.run.get('started') or MISSING}"]
+    return line
+
+
+def _file_links(paper: str, files: list[dict[str, Any]], page_dir: str) -> list[Inline]:
+    """Links to the artefact's files: figure formats, figure data, tables, other data."""
+    groups: dict[str, list[Link]] = {}
+    for f in files:
+        path, kind = f["path"], str(f.get("kind", ""))
+        ext = posixpath.splitext(path)[1].lower()
+        if kind.startswith("figure") and ext in FIGURE_EXTENSIONS:
+            group, label = "Figure", ext[1:].upper()
+        elif kind == "figure-data":
+            group, label = "Figure data", path
+        elif kind in ("table", "table-md", "paper-table"):
+            group, label = "Tables", f"{path} ({'Markdown' if ext == '.md' else ext[1:].upper()})"
+        else:
+            group, label = "Data", path
+        groups.setdefault(group, []).append(Link(label, _href(f"{paper}/{path}", page_dir)))
+    line: list[Inline] = []
+    for group, links in groups.items():
+        line += [" · " if line else "", f"{group}: "]
+        for i, link in enumerate(links):
+            line += [", " if i else "", link]
+    return line
+
+
+def _paper_vs_ours(paper: str, table: dict[str, Any], reports_dir: Path, level: int) -> list[Block]:
+    """A paper-vs-ours table: its heading and its Markdown file's content (or "missing")."""
+    heading = Heading(level, [f"Paper vs ours: {table.get('name') or MISSING}"])
+    try:
+        text = (reports_dir / paper / str(table.get("md"))).read_text(encoding="utf-8")
+    except OSError:
+        return [heading, Paragraph([Error(f"table file {table.get('md')} is {MISSING}")])]
+    return [heading, MarkdownTable(text)]
+
+
+def details_table(a: Artefact, page_dir: str) -> Table:
+    """Provenance of the run shown: notebook, profile, data, parameters, seeds, git, ..."""
+    record, run = a.record or {}, a.run or {}
+    data = record.get("data") or {}
+    html_page = run.get("html")
+    packages = run.get("packages") or {}
+    duration = run.get("duration_s")
+    rows: list[tuple[str, list[Inline]]] = [
+        ("Executed notebook", [Link(posixpath.basename(html_page), _href(html_page, page_dir))]
+         if html_page else [MISSING]),
+        ("Profile", [record.get("profile") or run.get("profile") or MISSING]),
+        ("Data", [f"{data.get('source', MISSING)}: {data.get('spec', MISSING)}"
+                  + (f" — {data['description']}" if data.get("description") else "")]),
+        ("Parameters", [Code(json.dumps(record.get("parameters", run.get("parameters")),
+                                        sort_keys=True))]),
+        ("Seeds", [", ".join(map(str, record["seeds"])) if record.get("seeds") else MISSING]),
+        ("Git commit", [_git_text(run.get("git"))]),
+        ("Packages", [", ".join(f"{k} {v}" for k, v in packages.items()) or MISSING]),
+        ("Device", [record.get("device") or run.get("device") or MISSING]),
+        ("Duration", [(f"{duration} s" if duration is not None else MISSING)]),
+        ("Started", [run.get("started") or MISSING]),
+    ]
+    return Table(["Provenance", ""], [[[name], value] for name, value in rows])
+
+
+def index_page(report: dict[str, Any], artefacts: list[Artefact], reports_dir: Path,
+               ext: str) -> list[Block]:
+    """`reports/index.*`: summary, all claims, then every paper's artefacts."""
+    blocks: list[Block] = [Heading(1, ["Reproduction reports"]), *summary_blocks(report, artefacts),
+                           Heading(2, ["Claims"]), claims_table(artefacts, ".", ext)]
+    for paper in _papers(artefacts):
+        info = (report.get("papers") or {}).get(paper) or {}
+        blocks.append(Heading(2, [Link(f"{paper}: {info.get('title') or paper}",
+                                       _href(f"{paper}/index.{ext}", "."))], paper))
+        if info.get("citation"):
+            blocks.append(Paragraph([info["citation"]]))
+        for a in artefacts:
+            if a.paper == paper:
+                blocks += artefact_blocks(a, reports_dir, ".", 3)
+    return blocks
+
+
+def paper_page(report: dict[str, Any], paper: str, artefacts: list[Artefact], reports_dir: Path,
+               ext: str) -> list[Block]:
+    """`reports/<paper>/index.*`: the paper's summary, claims and artefacts."""
+    info = (report.get("papers") or {}).get(paper) or {}
+    mine = [a for a in artefacts if a.paper == paper]
+    blocks: list[Block] = [Heading(1, [f"{paper}: {info.get('title') or paper}"])]
+    if info.get("citation"):
+        blocks.append(Paragraph([info["citation"]]))
+    blocks += [Paragraph([Link("← all papers", _href(f"index.{ext}", paper))]),
+               *summary_blocks(report, mine), Heading(2, ["Claims"]),
+               claims_table(mine, paper, ext)]
+    for a in mine:
+        blocks += artefact_blocks(a, reports_dir, paper, 2)
+    return blocks
+
+
+def _papers(artefacts: list[Artefact]) -> list[str]:
+    """Paper ids in order of first appearance."""
+    return list(dict.fromkeys(a.paper for a in artefacts))
+
+
+# --------------------------------------------------------------------------------------------
+# Markdown
+
+
+def _md_text(text: str) -> str:
+    """Escape text for GitHub Markdown (tables included): `|`, `<`, line breaks."""
+    return re.sub(r"\s*\n\s*", " ", str(text)).replace("|", "\\|").replace("<", "&lt;")
+
+
+def _md_inline(items: list[Inline]) -> str:
+    """Render inline content as Markdown."""
+    out = []
+    for item in items:
+        if isinstance(item, Link):
+            out.append(f"[{_md_text(item.text)}]({item.href})")
+        elif isinstance(item, Badge):
+            out.append(f"{BADGE_MARKS.get(item.kind, '')} **{_md_text(item.text)}**".strip())
+        elif isinstance(item, Code):
+            out.append(f"`{_md_text(item.text).replace('`', chr(39))}`")
+        elif isinstance(item, Error):
+            out.append(f"**{_md_text(item.text)}**")
+        else:
+            out.append(_md_text(item))
+    return "".join(out)
+
+
+def to_markdown(blocks: list[Block]) -> str:
+    """Render blocks as GitHub Markdown.
+
+    Args:
+        blocks: Page content.
+
+    Returns:
+        The Markdown text.
+    """
+    parts = []
+    for block in blocks:
+        if isinstance(block, Heading):
+            anchor = f'<a id="{html.escape(block.anchor)}"></a>' if block.anchor else ""
+            parts.append(f"{'#' * block.level} {anchor}{_md_inline(block.content)}")
+        elif isinstance(block, Paragraph):
+            parts.append(_md_inline(block.content))
+        elif isinstance(block, WarningBox):
+            parts.append(f"> [!WARNING]\n> {_md_inline(block.content)}")
+        elif isinstance(block, Thumbnail):
+            parts.append(f'<a href="{html.escape(block.src)}"><img src="{html.escape(block.src)}" '
+                         f'width="{THUMBNAIL_WIDTH}" alt="{html.escape(block.alt)}"></a>')
+        elif isinstance(block, Table):
+            lines = ["| " + " | ".join(_md_text(h) for h in block.header) + " |",
+                     "|" + "---|" * len(block.header)]
+            lines += ["| " + " | ".join(_md_inline(c) for c in row) + " |" for row in block.rows]
+            parts.append("\n".join(lines))
+        elif isinstance(block, BulletList):
+            parts.append("\n".join(f"- {_md_inline(item)}" for item in block.items))
+        elif isinstance(block, MarkdownTable):
+            parts.append(block.text.strip())
+    return "\n\n".join(parts) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# HTML
+
+
+def _html_inline(items: list[Inline]) -> str:
+    """Render inline content as escaped HTML."""
+    out = []
+    for item in items:
+        if isinstance(item, Link):
+            out.append(f'<a href="{html.escape(item.href)}">{html.escape(item.text)}</a>')
+        elif isinstance(item, Badge):
+            kind, text = html.escape(item.kind), html.escape(item.text)
+            out.append(f'<span class="badge {kind}">{text}</span>')
+        elif isinstance(item, Code):
+            out.append(f"<code>{html.escape(item.text)}</code>")
+        elif isinstance(item, Error):
+            out.append(f'<span class="error">{html.escape(item.text)}</span>')
+        else:
+            out.append(html.escape(str(item)))
+    return "".join(out)
+
+
+def _split_row(line: str) -> list[str]:
+    """The cells of a Markdown pipe-table row, with `\\|` unescaped."""
+    cells = re.split(r"(?<!\\)\|", line.strip().strip("|"))
+    return [cell.strip().replace("\\|", "|") for cell in cells]
+
+
+def markdown_table_to_html(text: str) -> str:
+    """Convert a Markdown file of pipe tables and plain lines (e.g. a caption) to HTML.
+
+    Args:
+        text: The Markdown text.
+
+    Returns:
+        HTML: each pipe table as a `<table>` (first row as header), other lines as paragraphs.
+    """
+    out: list[str] = []
+    rows: list[list[str]] = []
+    for line in [*text.splitlines(), ""]:
+        if line.strip().startswith("|"):
+            cells = _split_row(line)
+            if not all(re.fullmatch(r":?-+:?", c) for c in cells):
+                rows.append(cells)
+            continue
+        if rows:
+            head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
+            body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
+                           for r in rows[1:])
+            out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+            rows = []
+        if line.strip():
+            out.append(f"<p>{html.escape(line.strip())}</p>")
+    return "\n".join(out)
+
+
+def to_html(blocks: list[Block], title: str) -> str:
+    """Render blocks as a self-contained HTML page.
+
+    Args:
+        blocks: Page content.
+        title: The page title.
+
+    Returns:
+        The HTML document.
+    """
+    parts = []
+    for block in blocks:
+        if isinstance(block, Heading):
+            anchor = f' id="{html.escape(block.anchor)}"' if block.anchor else ""
+            parts.append(f"<h{block.level}{anchor}>{_html_inline(block.content)}</h{block.level}>")
+        elif isinstance(block, Paragraph):
+            parts.append(f"<p>{_html_inline(block.content)}</p>")
+        elif isinstance(block, WarningBox):
+            parts.append(f'<div class="warning">⚠ {_html_inline(block.content)}</div>')
+        elif isinstance(block, Thumbnail):
+            src = html.escape(block.src)
+            parts.append(f'<p><a href="{src}"><img src="{src}" width="{THUMBNAIL_WIDTH}" '
+                         f'alt="{html.escape(block.alt)}"></a></p>')
+        elif isinstance(block, Table):
+            head = "".join(f"<th>{html.escape(h)}</th>" for h in block.header)
+            body = "".join("<tr>" + "".join(f"<td>{_html_inline(c)}</td>" for c in row) + "</tr>"
+                           for row in block.rows)
+            parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        elif isinstance(block, BulletList):
+            parts.append("<ul>" + "".join(f"<li>{_html_inline(i)}</li>" for i in block.items)
+                         + "</ul>")
+        elif isinstance(block, MarkdownTable):
+            parts.append(markdown_table_to_html(block.text))
+    body = "\n".join(parts)
+    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f"<title>{html.escape(title)}</title>\n<style>{CSS}</style>\n</head>\n"
+            f"<body>\n{body}\n</body>\n</html>\n")
+
+
+# --------------------------------------------------------------------------------------------
+# Entry point
+
+
+def _write(path: Path, text: str) -> None:
+    """Write a page atomically (temporary file in the same folder, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def build(reports_dir: Path) -> None:
+    """Write `index.md` and `index.html` in `reports_dir` and in each paper's folder.
+
+    Args:
+        reports_dir: The reports folder holding `manifest.json` (a missing manifest gives empty
+            pages) and `<paper>/<artefact>.json` records.
+    """
+    report = _read_json(reports_dir / "manifest.json") or {}
+    artefacts = collect(reports_dir, report)
+    for ext in ("md", "html"):
+        blocks = index_page(report, artefacts, reports_dir, ext)
+        _write(reports_dir / f"index.{ext}", to_markdown(blocks) if ext == "md"
+               else to_html(blocks, "Reproduction reports"))
+        for paper in _papers(artefacts):
+            blocks = paper_page(report, paper, artefacts, reports_dir, ext)
+            _write(reports_dir / paper / f"index.{ext}", to_markdown(blocks) if ext == "md"
+                   else to_html(blocks, f"{paper}: reproduction report"))

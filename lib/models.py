@@ -1,0 +1,151 @@
+"""The papers' networks and access to their convolutional activations.
+
+Every model takes images `[N, 3, H, W]`, float32 in [0, 1] (the suite's pixel convention), and
+centres them inside the model, so distortions and attacks always work in [0, 1] pixel space.
+Convolutional blocks are `ConvBlock`s (conv -> BatchNorm -> ReLU) named `conv1`, `conv2`, ...;
+"activation maps" of a block are its post-ReLU outputs, before any pooling.
+"""
+from __future__ import annotations
+
+from enum import Enum
+
+import torch
+from torch import Tensor, nn
+
+
+class Arch(str, Enum):
+    """Architectures by name (plain strings are accepted wherever an `Arch` is)."""
+
+    CIFAR10_NET = "cifar10_net"      # Bianchi et al. Fig. 3 top
+    ALLCONV_BN = "allconv_bn"        # Bianchi et al. Fig. 3 bottom (All-Conv Net + BN)
+
+
+class ConvBlock(nn.Module):
+    """conv k×k (bias) -> BatchNorm2d -> ReLU. Output `[N, out_ch, H', W']`, values >= 0."""
+
+    def __init__(self, in_ch: int, out_ch: int, kernel: int = 3, stride: int = 1, padding: int = 1):
+        super().__init__()
+        self.conv = nn.Conv2d(in_ch, out_ch, kernel, stride=stride, padding=padding)
+        self.bn = nn.BatchNorm2d(out_ch)
+        self.relu = nn.ReLU(inplace=False)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.relu(self.bn(self.conv(x)))
+
+
+class Centre(nn.Module):
+    """Maps [0, 1] pixels to roughly zero-mean unit-scale inputs: (x - 0.5) / 0.25."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return (x - 0.5) / 0.25
+
+
+class Cifar10Net(nn.Module):
+    """Bianchi et al.'s CIFAR-10 baseline (Fig. 3 top, §4.3).
+
+    conv3×3-32-s1-p1, BN, ReLU, maxpool 2 -> conv3×3-16-s1-p1, BN, ReLU, maxpool 2 ->
+    FC 128, ReLU, dropout 0.5 -> FC num_classes (logits). Input 32×32 (the FC is sized for it).
+    """
+
+    conv_names = ("conv1", "conv2")
+
+    def __init__(self, num_classes: int = 10, widths: tuple[int, int] = (32, 16), fc: int = 128):
+        super().__init__()
+        self.centre = Centre()
+        self.conv1 = ConvBlock(3, widths[0])
+        self.pool1 = nn.MaxPool2d(2)
+        self.conv2 = ConvBlock(widths[0], widths[1])
+        self.pool2 = nn.MaxPool2d(2)
+        self.classifier = nn.Sequential(
+            nn.Flatten(), nn.Linear(widths[1] * 8 * 8, fc), nn.ReLU(), nn.Dropout(0.5), nn.Linear(fc, num_classes))
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.pool1(self.conv1(self.centre(x)))
+        x = self.pool2(self.conv2(x))
+        return self.classifier(x)
+
+
+class AllConvBN(nn.Module):
+    """All-Conv Net (Springenberg et al. 2015, model C) with BatchNorm after every conv (Fig. 3 bottom).
+
+    Layer list (implementation-notes §7, DeepCorrect's CIFAR-100 baseline), w = `width` (96 in the
+    paper): conv3×3 w, w, w/stride 2, 2w, 2w, 2w/stride 2, conv3×3 2w (valid), conv1×1 2w,
+    conv1×1 num_classes; every conv followed by BN and ReLU (as in Springenberg's table, the class
+    layer too); global average pool (6×6) gives the logits. Padding 1 on the 'same' 3×3 convs.
+    """
+
+    def __init__(self, num_classes: int = 100, width: int = 96):
+        super().__init__()
+        w, w2 = width, 2 * width
+        spec = [(3, w, 3, 1, 1), (w, w, 3, 1, 1), (w, w, 3, 2, 1), (w, w2, 3, 1, 1), (w2, w2, 3, 1, 1),
+                (w2, w2, 3, 2, 1), (w2, w2, 3, 1, 0), (w2, w2, 1, 1, 0), (w2, num_classes, 1, 1, 0)]
+        self.centre = Centre()
+        self.conv_names = tuple(f"conv{i + 1}" for i in range(len(spec)))
+        for name, args in zip(self.conv_names, spec):
+            self.add_module(name, ConvBlock(*args))
+        self.pool = nn.AdaptiveAvgPool2d(1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.centre(x)
+        for name in self.conv_names:
+            x = getattr(self, name)(x)
+        return self.pool(x).flatten(1)
+
+
+def build(arch: Arch | str, num_classes: int, width: int | None = None) -> nn.Module:
+    """A freshly initialised network (PyTorch default init; seed the global RNG first).
+
+    Args:
+        arch: `cifar10_net` or `allconv_bn`.
+        num_classes: output classes (10 for CIFAR-10, 100 for CIFAR-100).
+        width: `allconv_bn` only: filters of the first three convs (paper: 96). `cifar10_net`: None.
+    """
+    arch = Arch(arch)
+    if arch is Arch.CIFAR10_NET:
+        if width is not None:
+            raise ValueError("cifar10_net has fixed widths (32, 16); width must be None")
+        return Cifar10Net(num_classes)
+    return AllConvBN(num_classes, width or 96)
+
+
+def conv_blocks(model: nn.Module) -> dict[str, ConvBlock]:
+    """The model's `ConvBlock`s by name, in forward order."""
+    return {name: getattr(model, name) for name in model.conv_names}
+
+
+@torch.no_grad()
+def activations(model: nn.Module, images: Tensor, layers: list[str], batch_size: int = 500) -> dict[str, Tensor]:
+    """Post-ReLU activation maps of the named conv blocks, in eval mode.
+
+    Args:
+        model: a network of this module.
+        images: `[N, 3, H, W]` float32 in [0, 1], on the model's device.
+        layers: block names, e.g. ["conv1", "conv2"].
+        batch_size: images per forward pass.
+
+    Returns:
+        {name: `[N, F, h, w]` float32 >= 0} on the model's device.
+    """
+    out: dict[str, list[Tensor]] = {name: [] for name in layers}
+    blocks = conv_blocks(model)
+    hooks = [blocks[name].register_forward_hook(lambda m, i, o, name=name: out[name].append(o)) for name in layers]
+    was_training = model.training
+    model.eval()
+    try:
+        for start in range(0, len(images), batch_size):
+            model(images[start:start + batch_size])
+    finally:
+        for h in hooks:
+            h.remove()
+        model.train(was_training)
+    return {name: torch.cat(maps) for name, maps in out.items()}
+
+
+def layer_function(model: nn.Module, layer: str):
+    """A callable `images [B,3,H,W] -> activations [B,F,h,w]` of one block (eval mode, no grad)."""
+    return lambda images: activations(model, images, [layer], batch_size=len(images))[layer]
+
+
+def count_parameters(module: nn.Module) -> int:
+    """Number of scalar parameters."""
+    return sum(p.numel() for p in module.parameters())

@@ -1,0 +1,153 @@
+"""Tests of lib.index on a hand-written reports/ folder (no notebooks are executed)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lib import index
+
+GIT = {"commit": "0123456789abcdef0123", "dirty": True}
+PACKAGES = {"python": "3.11.7", "torch": "2.14.1"}
+
+
+def record(paper: str, artefact: str, claims: list[dict[str, str]], **extra: Any) -> dict[str, Any]:
+    """An artefact record (docs/architecture.md §3) with the given claims."""
+    return {"schema": 1, "paper": paper, "artefact": artefact, "title": f"Title of {artefact}",
+            "caption": f"Caption of {artefact}.", "profile": "quick",
+            "data": {"spec": "cifar10", "source": "real", "description": "CIFAR-10",
+                     "banner": None},
+            "parameters": {"PROFILE": "quick", "SEEDS": [0, 1]}, "seeds": [0, 1],
+            "device": "cpu (2 threads)", "files": [], "tables": [], "claims": claims,
+            "notes": ["a note"], **extra}
+
+
+def entry(paper: str, name: str, artefacts: list[str], status: str = "ok",
+          **extra: Any) -> dict[str, Any]:
+    """A manifest.json entry; an ok entry is its own last good run."""
+    run = {"run_key": "k", "started": "2026-01-02T03:04:05+00:00", "duration_s": 12.5,
+           "profile": "quick", "parameters": {"PROFILE": "quick"}, "git": GIT,
+           "packages": PACKAGES, "device": "cpu", "html": f"{paper}/{name}.html",
+           "records": [f"{paper}/{a}.json" for a in artefacts], "files": []}
+    base = {"paper": paper, "notebook": name, "artefacts": artefacts, "status": status,
+            "error": None, "log": None, **run, "last_good": dict(run)}
+    return {**base, **extra}
+
+
+@pytest.fixture
+def reports(tmp_path: Path) -> Path:
+    """reports/ with: an ok figure on synthetic data with a paper-vs-ours table, a failed notebook
+    with a last good run, a failed notebook that never succeeded, an ok notebook whose record is
+    missing, and an entry with almost no keys."""
+    fig = record("alpha", "fig1", [
+        {"id": "a.1", "text": "filters | matter", "verdict": "holds",
+         "evidence": "+3.1 [1.2, 5.0]"},
+        {"id": "a.2", "text": "<script>x</script> is escaped", "verdict": "fails",
+         "evidence": "-2"}],
+        data={"spec": "synthetic", "source": "synthetic", "description": "stand-in",
+              "banner": "CIFAR-10 not found: synthetic stand-in data"},
+        files=[{"path": "fig1.png", "kind": "figure"}, {"path": "fig1.pdf", "kind": "figure-pdf"},
+               {"path": "fig1.csv", "kind": "figure-data"}, {"path": "table1.csv", "kind": "table"},
+               {"path": "table1.md", "kind": "table-md"}],
+        tables=[{"name": "table1", "csv": "table1.csv", "md": "table1.md", "paper_vs_ours": True,
+                 "caption": "Table 1"}])
+    tab = record("alpha", "tab2", [{"id": "a.3", "text": "robust", "verdict": "inconclusive",
+                                    "evidence": "seeds disagree"}])
+    manifest = {"schema": 1, "generated": "2026-01-02T04:00:00+00:00",
+                "papers": {"alpha": {"title": "Alpha paper", "citation": "A. Author"}},
+                "notebooks": {
+                    "alpha/01_fig1": entry("alpha", "01_fig1", ["fig1"]),
+                    "alpha/02_tab2": entry("alpha", "02_tab2", ["tab2"], status="failed",
+                                           error="ValueError: bad | input",
+                                           log="alpha/logs/02_tab2.log"),
+                    "beta/01_never": entry("beta", "01_never", ["fig9"], status="failed",
+                                           error="kernel died (out of memory?)",
+                                           log="beta/logs/01_never.log", last_good=None),
+                    "beta/02_lost": entry("beta", "02_lost", ["fig8"]),
+                    "gamma/01_bare": {"status": "skipped-gpu", "artefacts": ["fig7"]}}}
+    (tmp_path / "alpha").mkdir()
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    (tmp_path / "alpha" / "fig1.json").write_text(json.dumps(fig))
+    (tmp_path / "alpha" / "tab2.json").write_text(json.dumps(tab))
+    (tmp_path / "alpha" / "table1.md").write_text(
+        "Table 1\n\n| row | acc (paper) | acc (ours) |\n|---|---|---|\n| a\\|b | 0.91 | 0.88 |\n")
+    index.build(tmp_path)
+    return tmp_path
+
+
+def read(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def test_every_claim_is_in_one_table_on_both_index_pages(reports: Path) -> None:
+    md, page = read(reports / "index.md"), read(reports / "index.html")
+    row = "| alpha | [fig1](alpha/index.md#alpha-fig1) | filters \\| matter | ✅ **holds** |"
+    assert row in md
+    assert "&lt;script>x&lt;/script> is escaped" in md and "❌ **fails**" in md
+    assert "robust" in md and "❔ **inconclusive**" in md
+    assert "filters | matter" in page and '<span class="badge holds">holds</span>' in page
+    assert "&lt;script&gt;x&lt;/script&gt; is escaped" in page and "<script>" not in page
+    assert '<span class="badge inconclusive">inconclusive</span>' in page
+
+
+def test_summary_counts_runs_commits_and_profiles(reports: Path) -> None:
+    md = read(reports / "index.md")
+    assert "Generated: 2026-01-02T04:00:00+00:00" in md
+    assert "Profiles: quick" in md and "0123456789ab (dirty)" in md
+    assert "Notebooks: 2 failed, 2 ok, 1 skipped-gpu" in md
+    assert "Claims: 1 fails, 1 holds, 1 inconclusive" in md
+
+
+def test_the_data_banner_is_shown_in_a_warning_box(reports: Path) -> None:
+    banner = "CIFAR-10 not found: synthetic stand-in data"
+    for page in (reports / "index.md", reports / "alpha" / "index.md"):
+        assert f"> [!WARNING]\n> Synthetic data: {banner}" in read(page)
+    for page in (reports / "index.html", reports / "alpha" / "index.html"):
+        assert f'<div class="warning">⚠ Synthetic data: {banner}</div>' in read(page)
+    assert "Synthetic stand-in data replaced real data in: alpha/fig1" in read(reports / "index.md")
+
+
+def test_an_artefact_shows_figures_tables_and_provenance(reports: Path) -> None:
+    md, page = read(reports / "alpha" / "index.md"), read(reports / "alpha" / "index.html")
+    assert '<a href="fig1.png"><img src="fig1.png" width="360" alt="fig1"></a>' in md
+    assert "Figure: [PNG](fig1.png), [PDF](fig1.pdf)" in md and "[fig1.csv](fig1.csv)" in md
+    assert "[table1.md (Markdown)](table1.md)" in md and "### Paper vs ours: table1" in md
+    assert "| a\\|b | 0.91 | 0.88 |" in md  # the paper-vs-ours table, embedded as written
+    assert "<td>a|b</td><td>0.91</td><td>0.88</td>" in page
+    assert "[01_fig1.html](01_fig1.html)" in md and "[← all papers](../index.md)" in md
+    for text in ("Caption of fig1.", "cpu (2 threads)", "torch 2.14.1", "0, 1",
+                 "12.5 s", '`{"PROFILE": "quick", "SEEDS": [0, 1]}`',
+                 "synthetic: synthetic — stand-in", "- a note"):
+        assert text in md, text
+    assert 'href="../index.html"' in page and 'src="fig1.png" width="360"' in page
+    assert 'href="alpha/fig1.png"' in read(reports / "index.html")  # links relative to each page
+
+
+def test_a_failed_notebook_shows_its_error_and_last_good_run(reports: Path) -> None:
+    md, page = read(reports / "alpha" / "index.md"), read(reports / "alpha" / "index.html")
+    assert ("Status: ❌ **failed** **ValueError: bad \\| input** ([log](logs/02_tab2.log)) — "
+            "showing last good run of 2026-01-02T03:04:05+00:00") in md
+    assert '<span class="error">ValueError: bad | input</span>' in page
+    assert "[log](alpha/logs/02_tab2.log)" in read(reports / "index.md")
+
+
+def test_missing_records_and_keys_do_not_stop_the_index(reports: Path) -> None:
+    beta, gamma = read(reports / "beta" / "index.md"), read(reports / "gamma" / "index.md")
+    assert "fig9: no results yet" in beta and "kernel died (out of memory?)" in beta
+    assert "fig8: missing" in beta and "artefact record beta/fig8.json is missing" in beta
+    assert "fig7: no results yet" in gamma and "skipped-gpu" in gamma
+    assert "(no record: notebook failed)" in read(reports / "index.md")
+
+
+def test_an_empty_reports_folder_gives_empty_pages(tmp_path: Path) -> None:
+    index.build(tmp_path)
+    assert "Notebooks: none" in read(tmp_path / "index.md")
+    assert read(tmp_path / "index.html").startswith("<!DOCTYPE html>")
+
+
+def test_markdown_tables_become_html_tables() -> None:
+    html = index.markdown_table_to_html("Caption & more\n\n| a | b |\n|:--|--:|\n| 1\\|2 | <3 |\n")
+    assert html == ("<p>Caption &amp; more</p>\n<table><thead><tr><th>a</th><th>b</th></tr></thead>"
+                    "<tbody><tr><td>1|2</td><td>&lt;3</td></tr></tbody></table>")

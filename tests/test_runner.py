@@ -1,0 +1,298 @@
+"""Tests of lib.runner on a fake suite (tests/fixtures/runner/notebooks): two papers of tiny,
+stdlib-only jupytext notebooks. `fake` has 01_alpha (parameters PROFILE, N, DATA) and 02_beta
+(PROFILE, N, FAIL); `edge` has a notebook that forgets a declared output, one needing a GPU, one
+needing data, and one that sleeps (for interrupts).
+
+Kernel starts dominate the time, so notebooks are executed only where a test needs it (about ten
+executions in all); everything else is checked before execution or with --dry-run.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+import yaml
+
+from lib import runner
+from lib.runner import Layout
+
+FIXTURE = Path(__file__).parent / "fixtures" / "runner"
+
+
+def make_tree(root: Path) -> Layout:
+    """Copy the fake suite to `root` and return its layout (nothing run yet)."""
+    shutil.copytree(FIXTURE / "notebooks", root / "notebooks")
+    return Layout.at(root)
+
+
+def entries(layout: Layout) -> dict[str, dict[str, Any]]:
+    """The notebook entries of the tree's reports/manifest.json."""
+    return json.loads(layout.report_manifest.read_text())["notebooks"]
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` with its bytes."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Layout:
+    """A fresh copy of the fake suite."""
+    return make_tree(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory: pytest.TempPathFactory) -> Layout:
+    """The `fake` paper executed once (quick profile, both notebooks at once with --jobs 2)."""
+    layout = make_tree(tmp_path_factory.mktemp("first"))
+    assert runner.run(["--only", "fake", "--jobs", "2"], layout) == 0
+    return layout
+
+
+@pytest.fixture
+def ran(first_run: Layout, tmp_path: Path) -> Layout:
+    """A private copy of the tree after the first run (reports, manifest and all)."""
+    shutil.copytree(first_run.root, tmp_path / "tree")
+    return Layout.at(tmp_path / "tree")
+
+
+@pytest.fixture(autouse=True)
+def no_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests behave the same on machines with and without CUDA."""
+    monkeypatch.setattr(runner, "gpu_available", lambda: False)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("1", 1), ("-2", -2), ("1.5", 1.5), ("1e-3", 0.001), ("True", True), ("False", False),
+    ("None", None), ("[0, 1, 2]", [0, 1, 2]), ('{"a": 1}', {"a": 1}), ("[oops", "[oops"),
+    ("true", "true"), ("cifar10", "cifar10"), ("imagefolder:/data/x", "imagefolder:/data/x"),
+])
+def test_parameter_values_are_parsed_like_papermill(text: str, value: Any) -> None:
+    parsed = runner.parse_value(text)
+    assert parsed == value and type(parsed) is type(value)
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["-p", "SEEDZ", "3"], ["unknown parameter 'SEEDZ'", "DATA, FAIL, N, PROFILE"]),
+    (["--only", "fake/alpha", "-p", "FAIL", "1"], ["unknown parameter 'FAIL'", "DATA, N, PROFILE"]),
+    (["-p", "PROFILE", "paper"], ["use --profile"]),
+    (["--only", "edge", "--data", "cifar10"], ["none of the selected notebooks has a DATA"]),
+    (["--only", "nope"], ["unknown paper 'nope'", "valid papers: fake, edge"]),
+    (["--only", "fake/nope"], ["unknown artefact 'nope'", "valid artefacts: alpha, beta"]),
+    (["--profile", "huge"], ["unknown profile 'huge'", "smoke, quick, paper"]),
+    (["--jobs", "0"], ["--jobs must be at least 1"]),
+])
+def test_bad_requests_are_refused_before_anything_runs(
+        tree: Layout, capsys: pytest.CaptureFixture, argv: list[str], expected: list[str]) -> None:
+    assert runner.run(argv, tree) == runner.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert all(text in err for text in expected), err
+    assert not tree.build.exists() and not tree.reports.exists()
+
+
+def test_manifest_parameters_must_exist_in_the_notebook(tree: Layout,
+                                                        capsys: pytest.CaptureFixture) -> None:
+    manifest = yaml.safe_load(tree.manifest.read_text())
+    manifest["papers"]["fake"]["notebooks"][1]["parameters"]["quick"]["SEEDS"] = [0, 1]
+    tree.manifest.write_text(yaml.safe_dump(manifest))
+    assert runner.run(["--only", "fake"], tree) == runner.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "parameters.quick of fake/02_beta sets 'SEEDS'" in err and "FAIL, N, PROFILE" in err
+    assert not tree.reports.exists()
+
+
+def test_a_stale_ipynb_is_never_used(tmp_path: Path) -> None:
+    source, paired = tmp_path / "nb.py", tmp_path / "nb.ipynb"
+    source.write_text('# %% tags=["parameters"]\nPROFILE = "smoke"  # profile\n')
+    stale = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("OLD = 1")])
+    nbformat.write(stale, paired)
+    os.utime(paired, (source.stat().st_mtime - 10,) * 2)
+    assert runner.load_notebook(source).cells[0].source == 'PROFILE = "smoke"  # profile'
+    os.utime(paired, (source.stat().st_mtime + 10,) * 2)  # a current pair is used as it is
+    nb = runner.load_notebook(source)
+    assert nb.cells[0].source == "OLD = 1" and nb.metadata.kernelspec.name == "python3"
+
+
+def test_parameters_papermill_cannot_read_are_refused(tree: Layout,
+                                                      capsys: pytest.CaptureFixture) -> None:
+    source = tree.notebooks / "fake" / "02_beta.py"
+    source.write_text(source.read_text().replace(
+        "FAIL = False", "LIMIT = 0  # 0 = no limit\nFAIL = False"))
+    assert runner.run(["--only", "fake", "--dry-run"], tree) == runner.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "fake/02_beta: papermill cannot read parameter 'LIMIT' (line 3" in err
+
+
+def test_dry_run_validates_and_executes_nothing(tree: Layout, capsys: pytest.CaptureFixture,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    execute = runner.papermill.execute_notebook
+
+    def prepare_only(*args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs)
+        assert kwargs["prepare_only"] is True
+        return execute(*args, **kwargs)
+
+    monkeypatch.setattr(runner.papermill, "execute_notebook", prepare_only)
+    assert runner.run(["--dry-run", "--profile", "paper", "--data", "cifar10"], tree) == 0
+    out = capsys.readouterr().out
+    assert "would run                fake/01_alpha: not run before" in out
+    assert '{"DATA": "cifar10", "PROFILE": "paper"}' in out  # --data only where DATA exists
+    assert '{"PROFILE": "paper"}' in out  # 02_beta has no DATA; smoke/paper have no overrides
+    assert "skip (skipped-gpu)       edge/02_gpu: needs a CUDA GPU" in out
+    assert "skip (skipped-data)      edge/03_data: data not available: imagenet" in out
+    assert len(calls) == 4  # alpha, beta, missing_output, sleep
+    assert not tree.build.exists() and not tree.reports.exists()
+
+
+def test_list_shows_notebooks_artefacts_and_parameters(tree: Layout,
+                                                       capsys: pytest.CaptureFixture) -> None:
+    assert runner.run(["--list", "--only", "fake", "-p", "N", "5"], tree) == 0
+    out = capsys.readouterr().out
+    assert "fake: A fake paper | with a pipe" in out
+    assert "01_alpha  artefacts: alpha" in out and "02_beta  artefacts: beta" in out
+    assert 'PROFILE="quick"*  N=5*  DATA="synthetic"' in out
+    assert "FAIL=False" in out
+    assert not tree.reports.exists()
+
+
+def test_a_run_publishes_reports_and_records_provenance(first_run: Layout) -> None:
+    alpha = entries(first_run)["fake/01_alpha"]
+    assert alpha["status"] == "ok" and alpha["error"] is None
+    assert alpha["parameters"] == {"PROFILE": "quick", "N": 2}
+    assert alpha["device"] == "cpu (fake)" and alpha["git"] == {"commit": None, "dirty": None}
+    assert {"python", "torch", "papermill"} <= set(alpha["packages"])
+    assert alpha["last_good"]["run_key"] == alpha["run_key"] and len(alpha["run_key"]) == 64
+    reports = first_run.reports
+    for rel in alpha["files"]:
+        assert (reports / rel).is_file()
+    assert {"fake/alpha.csv", "fake/alpha.json", "fake/01_alpha.ipynb", "fake/01_alpha.html",
+            "fake/logs/01_alpha.log", "fake/alpha_n2.txt"} <= set(alpha["files"])
+    kernel = json.loads((reports / "fake" / "alpha_kernel.json").read_text())
+    assert kernel["env"] == {"REPRO_HEADLESS": "1", "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg",
+                             "SOURCE_DATE_EPOCH": "0", "CUBLAS_WORKSPACE_CONFIG": ":4096:8"}
+    assert Path(kernel["cwd"]) == first_run.notebooks / "fake"
+    executed = json.loads((reports / "fake" / "01_alpha.ipynb").read_text())
+    injected = [c for c in executed["cells"] if "injected-parameters" in c["metadata"]["tags"]]
+    assert 'PROFILE = "quick"' in "".join(injected[0]["source"])
+    page = (reports / "fake" / "01_alpha.html").read_text()
+    assert "alpha done with N=2" in page and "json.dumps(record)" not in page  # outputs, no code
+    assert "alpha done with N=2" in (reports / "fake" / "logs" / "01_alpha.log").read_text()
+    assert not (first_run.build / "runs" / "fake" / "01_alpha").exists()
+    assert (reports / "index.md").exists() and (reports / "fake" / "index.html").exists()
+
+
+def test_an_unchanged_notebook_is_skipped_and_forced_reruns(ran: Layout,
+                                                             capsys: pytest.CaptureFixture) -> None:
+    before = ran.report_manifest.read_bytes()
+    assert runner.run(["--only", "fake"], ran) == 0
+    out = capsys.readouterr().out
+    assert out.count("up to date") == 2 and "0 ok, 0 failed, 2 skipped" in out
+    assert ran.report_manifest.read_bytes() == before
+    old = entries(ran)["fake/01_alpha"]["started"]
+    time.sleep(1)  # `started` has a resolution of one second
+    assert runner.run(["--only", "fake/alpha", "--force"], ran) == 0
+    assert "1 ok, 0 failed, 0 skipped" in capsys.readouterr().out
+    assert entries(ran)["fake/01_alpha"]["started"] != old
+
+
+def test_a_source_change_reruns_only_that_notebook(ran: Layout,
+                                                   capsys: pytest.CaptureFixture) -> None:
+    source = ran.notebooks / "fake" / "01_alpha.py"
+    source.write_text(source.read_text() + "\n# a reviewed change\n")
+    assert runner.run(["--only", "fake"], ran) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("fake/01_alpha") and " ok " in line for line in lines)
+    assert any(line.startswith("fake/02_beta") and "up to date" in line for line in lines)
+
+
+def test_a_parameter_change_reruns_and_drops_outputs_no_longer_produced(
+        ran: Layout, capsys: pytest.CaptureFixture) -> None:
+    assert runner.run(["--only", "fake/alpha", "-p", "N", "3"], ran) == 0
+    alpha = entries(ran)["fake/01_alpha"]
+    assert alpha["parameters"]["N"] == 3
+    assert (ran.reports / "fake" / "alpha.csv").read_text() == "n,twice\n3,6\n"
+    assert (ran.reports / "fake" / "alpha_n3.txt").exists()
+    assert not (ran.reports / "fake" / "alpha_n2.txt").exists()
+    assert "fake/alpha_n2.txt" not in alpha["files"]
+
+
+def test_a_lib_change_makes_notebooks_stale(ran: Layout, capsys: pytest.CaptureFixture) -> None:
+    (ran.root / "lib").mkdir()
+    (ran.root / "lib" / "helpers.py").write_text("X = 1\n")
+    assert runner.run(["--only", "fake", "--dry-run"], ran) == 0
+    out = capsys.readouterr().out
+    assert out.count("notebook source, parameters or lib changed") == 2
+
+
+def test_a_failing_notebook_keeps_the_last_good_report(ran: Layout,
+                                                       capsys: pytest.CaptureFixture) -> None:
+    previous = entries(ran)["fake/02_beta"]
+    kept = {rel: (ran.reports / rel).read_bytes()
+            for rel in previous["files"] if "/logs/" not in rel}
+    argv = ["--only", "fake", "--force", "-p", "FAIL", "True"]
+    assert runner.run(argv, ran) == runner.EXIT_FAILED
+    out = capsys.readouterr().out
+    assert "FAILED" in out and "RuntimeError: beta was asked to fail" in out
+    assert {rel: (ran.reports / rel).read_bytes() for rel in kept} == kept
+    beta, alpha = entries(ran)["fake/02_beta"], entries(ran)["fake/01_alpha"]
+    assert beta["status"] == "failed" and beta["error"] == "RuntimeError: beta was asked to fail"
+    assert beta["last_good"] == previous["last_good"]
+    assert (beta["html"], beta["records"], beta["files"]) == (
+        previous["html"], previous["records"], previous["files"])
+    log = (ran.reports / beta["log"]).read_text()
+    assert "error: RuntimeError: beta was asked to fail" in log and "Traceback" in log
+    assert (ran.reports / "fake" / "logs" / "02_beta.failed.ipynb").exists()
+    assert alpha["status"] == "ok" and alpha["started"] >= beta["last_good"]["started"]
+    page = (ran.reports / "fake" / "index.md").read_text()
+    assert f"showing last good run of {previous['started']}" in page
+    assert runner.run(["--only", "fake/beta"], ran) == 0  # fixed: the failure traces go away
+    assert entries(ran)["fake/02_beta"]["status"] == "ok"
+    assert not (ran.reports / "fake" / "logs" / "02_beta.failed.ipynb").exists()
+
+
+def test_a_missing_declared_output_is_a_failure(tree: Layout) -> None:
+    assert runner.run(["--only", "edge/gamma"], tree) == runner.EXIT_FAILED
+    gamma = entries(tree)["edge/01_missing_output"]
+    assert gamma["status"] == "failed" and gamma["error"] == "declared output missing: gamma.pdf"
+    assert gamma["last_good"] is None
+    assert not (tree.reports / "edge" / "gamma.csv").exists()
+    assert (tree.reports / "edge" / "logs" / "01_missing_output.log").exists()
+
+
+def test_gpu_and_data_needs_are_recorded_as_skips(tree: Layout,
+                                                  capsys: pytest.CaptureFixture) -> None:
+    argv = ["--profile", "paper", "--only", "edge/delta", "--only", "edge/epsilon"]
+    assert runner.run(argv, tree) == 0
+    statuses = {key: e["status"] for key, e in entries(tree).items()}
+    assert statuses == {"edge/02_gpu": "skipped-gpu", "edge/03_data": "skipped-data"}
+    assert "0 ok, 0 failed, 2 skipped" in capsys.readouterr().out
+
+
+def test_sigterm_stops_the_run_and_leaves_reports_untouched(ran: Layout) -> None:
+    before = snapshot(ran.reports)
+    script = ("import sys; from pathlib import Path; from lib.runner import Layout, main; "
+              "sys.exit(main(sys.argv[2:], Layout.at(Path(sys.argv[1]))))")
+    proc = subprocess.Popen([sys.executable, "-c", script, str(ran.root), "--only", "edge/zeta"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    started = ran.build / "runs" / "edge" / "04_sleep" / "started"
+    deadline = time.monotonic() + 60
+    while not started.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert started.exists(), "the notebook never started"
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == runner.EXIT_INTERRUPTED, err
+    assert "Interrupted" in out and "edge/04_sleep" in out
+    assert snapshot(ran.reports) == before
+    assert "edge/04_sleep" not in entries(ran)
