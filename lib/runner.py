@@ -490,10 +490,10 @@ def gpu_available() -> bool:
 def data_available(name: str) -> bool:
     """Whether the dataset `name` (an entry of a notebook's `needs.data`) is on this machine.
 
-    Only names whose presence can be checked without loading anything are known:
-    `cifar10` (the shared JPEG archive `lib.paths.CIFAR10_JPEG_ARCHIVE`, or torchvision's
-    `cifar-10-batches-py` under `lib.paths.data_root()`) and `cifar100` (`cifar-100-python`
-    there). Every other name counts as absent, so under the `paper` profile a notebook that needs
+    Only names whose presence can be checked without loading anything are known: `cifar10`
+    (torchvision's `cifar-10-batches-py` under `lib.paths.data_root()`, with its official test set;
+    the JPEG training archive in ../shared/data serves the quick profile, not this one) and
+    `cifar100` (`cifar-100-python` there). Every other name counts as absent, so under the `paper` profile a notebook that needs
     it is recorded `skipped-data`. Extend this function when a dataset gets a known location.
 
     Args:
@@ -503,8 +503,7 @@ def data_available(name: str) -> bool:
         True if the data is present.
     """
     if name == "cifar10":
-        return (paths.CIFAR10_JPEG_ARCHIVE.exists()
-                or (paths.data_root() / "cifar-10-batches-py").is_dir())
+        return (paths.data_root() / "cifar-10-batches-py").is_dir()
     if name == "cifar100":
         return (paths.data_root() / "cifar-100-python").is_dir()
     return False

@@ -292,3 +292,14 @@ def test_chance_overlap_values() -> None:
     assert sf.chance_overlap_pvalue(96, 24, 13) < 1e-3    # Table 1's lowest-but-one, 13/24
     with pytest.raises(ValueError):
         sf.chance_overlap(10, 11)
+
+
+def test_pooled_overlap_pvalue_matches_single_and_brute_force():
+    from scipy.stats import hypergeom
+
+    assert sf.pooled_overlap_pvalue(96, 24, [18]) == pytest.approx(sf.chance_overlap_pvalue(96, 24, 18))
+    # two seeds: brute-force sum over the joint distribution of two independent overlaps
+    pmf = hypergeom.pmf(np.arange(7), 24, 6, 6)
+    brute = sum(pmf[a] * pmf[b] for a in range(7) for b in range(7) if a + b >= 7)
+    assert sf.pooled_overlap_pvalue(24, 6, [3, 4]) == pytest.approx(brute)
+    assert sf.pooled_overlap_pvalue(24, 6, [0, 0]) == pytest.approx(1.0)

@@ -39,7 +39,7 @@ __all__ = [
     "emd_per_filter", "emd_spatial", "borda_count", "rank_from_borda", "Selection",
     "n_selected", "select_filters", "pairwise_distances", "medoid", "kmedoids_pam", "associative_ranking",
     "associative_ranking_streamed", "exemplar_ranking", "exemplar_indices", "overlap",
-    "chance_overlap", "chance_overlap_pvalue",
+    "chance_overlap", "chance_overlap_pvalue", "pooled_overlap_pvalue",
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -520,3 +520,20 @@ def chance_overlap_pvalue(n_total: int, k: int, observed: int) -> float:
     if not 0 <= k <= n_total:
         raise ValueError(f"need 0 <= k <= n_total, got k={k}, n_total={n_total}")
     return float(hypergeom.sf(observed - 1, n_total, k, k))
+
+
+def pooled_overlap_pvalue(n_total: int, k: int, observed: list[int]) -> float:
+    """P[X_1 + … + X_S >= sum(observed)] for S independent chance overlaps (see `chance_overlap_pvalue`).
+
+    Pools repetitions (e.g. seeds that draw disjoint image sets) into one exact test: the null
+    distribution of the sum is the S-fold convolution of the hypergeometric pmf.
+    """
+    from scipy.stats import hypergeom
+
+    if not 0 <= k <= n_total:
+        raise ValueError(f"need 0 <= k <= n_total, got k={k}, n_total={n_total}")
+    pmf = hypergeom.pmf(np.arange(k + 1), n_total, k, k)
+    total = np.array([1.0])
+    for _ in observed:
+        total = np.convolve(total, pmf)
+    return float(min(1.0, total[int(sum(observed)):].sum()))

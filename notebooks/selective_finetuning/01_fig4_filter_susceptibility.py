@@ -44,7 +44,7 @@ NETS = ["cifar10_net", "allconv_bn"]  # baselines to analyse
 FIG4_LEVELS = {"blur": 1.25, "awgn": 15.0}  # blur σ in px (kernel 4σ); AWGN σ on 0–255
 N_RANK = 200                      # (clean, distorted) training pairs that vote
 FRACTION = 0.25                   # share of filters called "most susceptible"
-N_SPATIAL = 2                     # pairs for the 1-D vs spatial EMD check (spatial: ~0.1 s per map pair)
+N_SPATIAL = 1                     # pairs for the 1-D vs spatial EMD check (spatial: ~0.1 s per map pair)
 NO_CACHE = False                  # True recomputes baselines and rankings
 
 # %%
