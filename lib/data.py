@@ -356,7 +356,7 @@ def _imagefolder(path: Path, split_seed: int, test_fraction: float, kind: str = 
 # torchvision CIFAR
 
 
-def _cifar(name: str, split_seed: int, download: bool = True) -> Dataset:
+def _cifar(name: str, split_seed: int) -> Dataset:
     import torchvision
 
     cls = {"cifar10": torchvision.datasets.CIFAR10, "cifar100": torchvision.datasets.CIFAR100}[name]
@@ -364,9 +364,7 @@ def _cifar(name: str, split_seed: int, download: bool = True) -> Dataset:
     try:
         train = cls(root, train=True, download=False)
         test = cls(root, train=False, download=False)
-    except RuntimeError:
-        if not download:
-            raise DataError(f"{name} not found under {root}")
+    except RuntimeError:  # not on disk: try torchvision's download
         try:
             train = cls(root, train=True, download=True)
             test = cls(root, train=False, download=True)

@@ -223,6 +223,7 @@ def summary_blocks(report: dict[str, Any], artefacts: list[Artefact]) -> list[Bl
         ["Profiles: " + (", ".join(sorted({r.get("profile") or MISSING for r in runs})) or "none")],
         ["Code (git commit): " + (", ".join(commits) or "none")],
         ["Notebooks: " + (", ".join(f"{n} {s}" for s, n in sorted(statuses.items())) or "none")],
+        [f"Notebook time, summed over the runs shown: {_total_minutes(entries)}"],
         ["Claims: " + (", ".join(f"{n} {v}" for v, n in sorted(verdicts.items())) or "none")],
     ])]
     synthetic = [a for a in artefacts if _banner(a)]
@@ -231,6 +232,12 @@ def summary_blocks(report: dict[str, Any], artefacts: list[Artefact]) -> list[Bl
         blocks.append(WarningBox([f"Synthetic stand-in data replaced real data in: {names}. "
                                   "Their numbers do not test the papers' claims."]))
     return blocks
+
+
+def _total_minutes(entries: Any) -> str:
+    """Sum of the shown runs' durations, e.g. '21.7 min' (each notebook's last run, cache hits included)."""
+    seconds = [e.get("duration_s") for e in entries if e.get("duration_s") is not None]
+    return f"{sum(seconds) / 60:.1f} min" if seconds else MISSING
 
 
 def _banner(artefact: Artefact) -> str | None:

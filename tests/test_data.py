@@ -314,7 +314,7 @@ def test_auto_falls_back_to_synthetic_with_banner(tmp_path, monkeypatch) -> None
     monkeypatch.setattr(lib.paths, "CIFAR10_JPEG_ARCHIVE", tmp_path / "missing.tar.gz")
     cifar_calls: list = []
 
-    def no_cifar(name, split_seed, download=True):
+    def no_cifar(name, split_seed):
         cifar_calls.append(name)
         raise DataError(f"{name} is not under {tmp_path} and could not be downloaded")
 

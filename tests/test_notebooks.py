@@ -6,7 +6,6 @@ smoke` does) into a temporary reports folder, then each notebook is checked on i
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import jupytext
 import nbformat

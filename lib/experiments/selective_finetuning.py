@@ -18,7 +18,6 @@ from __future__ import annotations
 import copy
 from dataclasses import asdict
 
-import numpy as np
 import pandas as pd
 import torch
 from torch import Tensor, nn
