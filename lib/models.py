@@ -139,13 +139,3 @@ def activations(model: nn.Module, images: Tensor, layers: list[str], batch_size:
             h.remove()
         model.train(was_training)
     return {name: torch.cat(maps) for name, maps in out.items()}
-
-
-def layer_function(model: nn.Module, layer: str):
-    """A callable `images [B,3,H,W] -> activations [B,F,h,w]` of one block (eval mode, no grad)."""
-    return lambda images: activations(model, images, [layer], batch_size=len(images))[layer]
-
-
-def count_parameters(module: nn.Module) -> int:
-    """Number of scalar parameters."""
-    return sum(p.numel() for p in module.parameters())

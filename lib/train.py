@@ -43,7 +43,8 @@ class TrainConfig:
 
 @dataclass
 class History:
-    """What happened during `fit`: per evaluation, the step, train loss and validation loss/accuracy."""
+    """What happened during `fit`: per evaluation, the step, train loss and validation loss/accuracy;
+    the step of the best validation loss and the wall-clock seconds."""
 
     steps: list[int] = field(default_factory=list)
     train_loss: list[float] = field(default_factory=list)
@@ -51,11 +52,6 @@ class History:
     val_acc: list[float] = field(default_factory=list)
     best_step: int = 0
     seconds: float = 0.0
-    images_seen: int = 0
-
-    @property
-    def images_per_s(self) -> float:
-        return self.images_seen / max(self.seconds, 1e-9)
 
 
 def device_of(model: nn.Module) -> torch.device:
@@ -195,7 +191,6 @@ def fit(model: nn.Module, train: ImageSet, val: ImageSet, config: TrainConfig, s
             if step >= total:
                 break
     hist.seconds = time.perf_counter() - t0
-    hist.images_seen = step * config.batch_size
     if best_state is not None:
         model.load_state_dict(best_state)
     for p in params.values():
