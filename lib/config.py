@@ -39,6 +39,7 @@ class Config:
     params: dict[str, Any]
     out: Path
     _datasets: dict[str, Any] = field(default_factory=dict, repr=False)
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)   # per-run results (e.g. loaded models)
 
     def __getattr__(self, name: str) -> Any:
         params = self.__dict__.get("params", {})
@@ -115,8 +116,8 @@ def resolve(paper: str, namespace: dict[str, Any], verbose: bool = True) -> Conf
     """
     params = _collect(namespace)
     profile = Profile(params.get("PROFILE", "smoke"))
-    if "SEEDS" in params and not params["SEEDS"]:
-        raise ValueError("SEEDS must list at least one seed")
+    if "SEEDS" in params and (not params["SEEDS"] or len(set(params["SEEDS"])) != len(params["SEEDS"])):
+        raise ValueError(f"SEEDS must list at least one seed, each once; got {params['SEEDS']}")
     device = resolve_device(str(params.get("DEVICE", "auto")))
     seeds = list(params.get("SEEDS", [0]))
     repro.setup(int(seeds[0]))

@@ -91,6 +91,14 @@ class Dataset:
 # Splits
 
 
+def _class_ranks(labels: Tensor, g: torch.Generator) -> tuple[Tensor, Tensor]:
+    """A random order grouped by class, and each position's rank within its class (CPU int64)."""
+    perm = torch.randperm(len(labels), generator=g)
+    order = perm[torch.argsort(labels[perm], stable=True)]
+    counts = torch.bincount(labels[order])
+    return order, torch.arange(len(order)) - (torch.cumsum(counts, 0) - counts)[labels[order]]
+
+
 def stratified_split(labels: Tensor, fractions: list[float], seed: int) -> list[Tensor]:
     """Split indices into parts with the given fractions within every class.
 
@@ -103,13 +111,8 @@ def stratified_split(labels: Tensor, fractions: list[float], seed: int) -> list[
         One sorted int64 index tensor per part (`len(fractions) + 1` parts), on `labels`' device.
     """
     labels_cpu = labels.cpu()
-    perm = torch.randperm(len(labels_cpu), generator=torch.Generator().manual_seed(seed))
-    order = perm[torch.argsort(labels_cpu[perm], stable=True)]          # grouped by class, shuffled
-    sorted_labels = labels_cpu[order]
-    counts = torch.bincount(sorted_labels)
-    starts = torch.cumsum(counts, 0) - counts
-    rank = torch.arange(len(order)) - starts[sorted_labels]              # position within its class
-    rel = rank.double() / counts[sorted_labels].double()
+    order, rank = _class_ranks(labels_cpu, torch.Generator().manual_seed(seed))
+    rel = rank.double() / torch.bincount(labels_cpu)[labels_cpu[order]].double()
     bounds = np.cumsum([0.0, *fractions, 2.0])
     parts = [order[(rel >= lo) & (rel < hi)] for lo, hi in zip(bounds[:-1], bounds[1:])]
     return [p.sort().values.to(labels.device) for p in parts]
@@ -124,12 +127,8 @@ def stratified_subset(images: ImageSet, n: int, seed: int) -> ImageSet:
     """
     if n >= len(images):
         return images
-    labels = images.labels.cpu()
     g = torch.Generator().manual_seed(seed)
-    perm = torch.randperm(len(labels), generator=g)
-    order = perm[torch.argsort(labels[perm], stable=True)]              # grouped by class, shuffled
-    counts = torch.bincount(labels[order])
-    rank = torch.arange(len(order)) - (torch.cumsum(counts, 0) - counts)[labels[order]]
+    order, rank = _class_ranks(images.labels.cpu(), g)
     tie_break = torch.rand(len(order), generator=g, dtype=torch.float64)   # classes in random turn
     chosen = order[torch.argsort(rank.double() + tie_break)[:n]]
     return images.take(chosen.sort().values.to(images.labels.device))
@@ -437,4 +436,5 @@ def load(spec: str, *, device: torch.device | str = "cpu", split_seed: int = 0, 
     else:
         raise DataError(f"unknown dataset spec {spec!r}; valid: auto, cifar10, cifar100, imagefolder:PATH, "
                         "imagenet:PATH, synthetic[:classes=10|100,n=N,test=N]")
-    return replace(ds, train=ds.train.to(device), val=ds.val.to(device), test=ds.test.to(device))
+    return replace(ds, train=ds.train.to(device), val=ds.val.to(device), test=ds.test.to(device),
+                   fingerprint=f"{ds.fingerprint}-split{split_seed}")

@@ -106,16 +106,17 @@ def distort_set(images: Tensor, kind: Distortion | str, level: float, seed: int,
 
     Args:
         images: `[N, C, H, W]` uint8 (0–255).
-        seed: fixes the noise; the result does not depend on `batch_size` for a given N.
+        seed: fixes the noise (drawn on the CPU, so the same on every device); the result does
+            not depend on `batch_size` for a given N.
 
     Returns:
         `[N, C, H, W]` uint8, the distorted images quantised to 8 bits.
     """
-    g = torch.Generator(device=images.device).manual_seed(int(seed))
+    g = torch.Generator().manual_seed(int(seed))
     out = torch.empty_like(images)
     kind = Distortion(kind)
     if kind is Distortion.AWGN:   # draw all noise in one go so batching cannot change it
-        noise = torch.randn(images.shape, generator=g, device=images.device) * (level / 255.0)
+        noise = (torch.randn(images.shape, generator=g) * (level / 255.0)).to(images.device)
     for start in range(0, len(images), batch_size):
         sl = slice(start, start + batch_size)
         x = images[sl].float() / 255.0

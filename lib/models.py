@@ -71,7 +71,8 @@ class AllConvBN(nn.Module):
     Layer list (implementation-notes §7, DeepCorrect's CIFAR-100 baseline), w = `width` (96 in the
     paper): conv3×3 w, w, w/stride 2, 2w, 2w, 2w/stride 2, conv3×3 2w (valid), conv1×1 2w,
     conv1×1 num_classes; every conv followed by BN and ReLU (as in Springenberg's table, the class
-    layer too); global average pool (6×6) gives the logits. Padding 1 on the 'same' 3×3 convs.
+    layer too); global average pool (6×6) gives the logits. Padding 1 on the 'same' 3×3 convs. The
+    pool is a plain mean (AdaptiveAvgPool2d has no deterministic backward on CUDA).
     """
 
     def __init__(self, num_classes: int = 100, width: int = 96):
@@ -83,13 +84,12 @@ class AllConvBN(nn.Module):
         self.conv_names = tuple(f"conv{i + 1}" for i in range(len(spec)))
         for name, args in zip(self.conv_names, spec):
             self.add_module(name, ConvBlock(*args))
-        self.pool = nn.AdaptiveAvgPool2d(1)
 
     def forward(self, x: Tensor) -> Tensor:
         x = self.centre(x)
         for name in self.conv_names:
             x = getattr(self, name)(x)
-        return self.pool(x).flatten(1)
+        return x.mean((2, 3))
 
 
 def build(arch: Arch | str, num_classes: int, width: int | None = None) -> nn.Module:

@@ -22,7 +22,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+import sys
+
 from lib import cache, models, repro
+from lib import data as data_module
 from lib.data import Dataset, ImageSet
 
 FilterSelection = dict[str, list[int]]   # conv block name -> output-filter indices to train
@@ -39,15 +42,16 @@ class TrainConfig:
     weight_decay: float = 0.0
     eval_every: int = 0          # steps between validation checks; 0 = once per epoch
     max_steps: int = 0           # hard cap on optimiser steps; 0 = no cap
+    keep_best: bool = True       # end with the weights of the best validation loss (step 0 included)
 
 
 @dataclass
 class History:
-    """What happened during `fit`: per evaluation, the step, train loss and validation loss/accuracy;
-    the step of the best validation loss and the wall-clock seconds."""
+    """What happened during `fit`: per evaluation (step 0 = before training, train loss None), the step,
+    train loss and validation loss/accuracy; the step of the best validation loss; wall-clock seconds."""
 
     steps: list[int] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)
+    train_loss: list[float | None] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
     val_acc: list[float] = field(default_factory=list)
     best_step: int = 0
@@ -120,7 +124,8 @@ def fit(model: nn.Module, train: ImageSet, val: ImageSet, config: TrainConfig, s
         progress_desc: label of the progress bar; None for no bar.
 
     Returns:
-        The `History`; the model holds the weights of the best validation loss.
+        The `History`; the model holds the weights of the best validation loss, which may be the
+        unchanged model of step 0 (or the last weights, with `keep_best=False`).
     """
     device = device_of(model)
     repro.seed_everything(seed)
@@ -143,17 +148,23 @@ def fit(model: nn.Module, train: ImageSet, val: ImageSet, config: TrainConfig, s
                     m.eval()
 
     n = len(train)
-    steps_per_epoch = max(1, n // config.batch_size) if n >= config.batch_size else 1
+    steps_per_epoch = max(1, n // config.batch_size)
     eval_every = config.eval_every or steps_per_epoch
     total = steps_per_epoch * config.max_epochs
     if config.max_steps:
         total = min(total, config.max_steps)
-    hist, best_loss, best_state, bad = History(), float("inf"), None, 0
+    hist, bad = History(), 0
     running, count, step, t0 = 0.0, 0, 0, time.perf_counter()
     bar = None
     if progress_desc:
         from lib.progress import progress
         bar = progress(range(total), progress_desc, total=total)
+    best_loss, acc0 = evaluate(model, val.images, val.labels)   # step 0: the unchanged model can win
+    best_state = copy.deepcopy(model.state_dict())
+    hist.steps.append(0)
+    hist.train_loss.append(None)
+    hist.val_loss.append(best_loss)
+    hist.val_acc.append(acc0)
     set_mode()
     while step < total:
         perm = torch.randperm(n, generator=gen, device=device)
@@ -191,7 +202,7 @@ def fit(model: nn.Module, train: ImageSet, val: ImageSet, config: TrainConfig, s
             if step >= total:
                 break
     hist.seconds = time.perf_counter() - t0
-    if best_state is not None:
+    if config.keep_best:
         model.load_state_dict(best_state)
     for p in params.values():
         p.requires_grad_(True)
@@ -212,13 +223,14 @@ def baseline(arch: str, data: Dataset, config: TrainConfig, seed: int, *, width:
         width: All-Conv width (None = the architecture's default).
         train_size: use a stratified subset of this many training images (0 = all).
         device: compute device.
+        use_cache: False retrains (and stores nothing).
 
     Returns:
         (model in eval mode on `device`, info) where info holds the history, test accuracy and spec.
     """
     spec = {"arch": str(models.Arch(arch).value), "width": width, "classes": data.num_classes,
             "data": data.fingerprint, "data_spec": data.spec, "sizes": [len(data.train), len(data.val)],
-            "train_size": train_size, "config": asdict(config), "seed": seed}
+            "train_size": train_size, "config": asdict(config), "seed": seed, "device": torch.device(device).type}
 
     def compute() -> dict:
         from lib.data import stratified_subset
@@ -231,7 +243,8 @@ def baseline(arch: str, data: Dataset, config: TrainConfig, seed: int, *, width:
         return {"state_dict": {k: v.cpu() for k, v in model.state_dict().items()},
                 "history": asdict(hist), "test_acc": test_acc, "train_images": len(train)}
 
-    stored = cache.cached("baseline", spec, compute, enabled=use_cache)
+    stored = cache.cached("baseline", spec, compute, enabled=use_cache,
+                          code=[data_module, models, sys.modules[__name__], repro])
     model = models.build(arch, data.num_classes, width)
     model.load_state_dict(stored["state_dict"])
     model.to(device).eval()

@@ -50,6 +50,6 @@ def test_cifar10_net_learns_in_one_epoch(realdata_cifar10) -> None:
     torch.manual_seed(0)
     model = models.build("cifar10_net", 10)
     hist = train.fit(model, train_set, val_set, train.TrainConfig(max_epochs=1, batch_size=128), seed=0)
-    assert hist.steps == [62]                                          # 8000 // 128 full batches
+    assert hist.steps == [0, 62]                                       # before training; 8000 // 128 full batches
     acc = train.accuracy(model, test_set.images, test_set.labels)
     assert acc > 0.30, f"test accuracy {acc:.3f} after one epoch (chance 0.10)"

@@ -303,3 +303,10 @@ def test_pooled_overlap_pvalue_matches_single_and_brute_force():
     brute = sum(pmf[a] * pmf[b] for a in range(7) for b in range(7) if a + b >= 7)
     assert sf.pooled_overlap_pvalue(24, 6, [3, 4]) == pytest.approx(brute)
     assert sf.pooled_overlap_pvalue(24, 6, [0, 0]) == pytest.approx(1.0)
+
+
+def test_rank_from_borda_breaks_point_ties_by_the_tiebreak_values():
+    points = torch.tensor([5, 0, 0, 7, 0])
+    emd = torch.tensor([0.1, 0.2, 0.9, 0.0, 0.2])
+    assert sf.rank_from_borda(points, emd).tolist() == [3, 0, 2, 1, 4]
+    assert sf.rank_from_borda(points).tolist() == [3, 0, 1, 2, 4]

@@ -11,7 +11,11 @@ Protocol choices where the paper is silent (each one parameter away):
   `FT_EVAL_EVERY` steps on `FT_VAL_SIZE` distorted validation images, best validation loss kept
   (early stopping as for the baselines); BatchNorm on stored statistics; classifier untouched;
 - the n distorted training images are a stratified subset of the training split drawn per seed;
-  accuracies are measured on `TEST_SIZE` distorted test images (fixed noise per level).
+  accuracies are measured on `TEST_SIZE` distorted test images (fixed noise per level);
+- Borda ties (filters outside every voter's top 10 get 0 points) are broken by summed EMD.
+
+Cache keys hold the source of this module and of the library modules the values depend on, so a
+code change recomputes instead of reusing stale results.
 """
 from __future__ import annotations
 
@@ -22,13 +26,17 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
+import sys
+
 from lib import cache, distortions, models, repro, train
+from lib import data as data_module
 from lib.config import Config
 from lib.data import Dataset, ImageSet, stratified_subset
 from lib.methods import selective_finetuning as sf
 from lib.progress import progress
 
 NETS = {"cifar10_net": ("conv1", "conv2"), "allconv_bn": ("conv1", "conv2", "conv3")}
+CODE = [sys.modules[__name__], sf, distortions, models, train, data_module, repro]   # what cached values depend on
 
 
 # ---------------------------------------------------------------------------------------------
@@ -41,17 +49,20 @@ def net_data(cfg: Config, net: str) -> Dataset:
 
 
 def baseline(cfg: Config, net: str) -> tuple[nn.Module, dict]:
-    """The clean baseline of `net` (cached), trained with Adam and early stopping on validation loss."""
-    config = train.TrainConfig(max_epochs=cfg.max_epochs, patience=cfg.patience, batch_size=cfg.batch_size)
-    width = cfg.allconv_width if net == "allconv_bn" else None
-    size = cfg.allconv_train_size if net == "allconv_bn" else 0
-    return train.baseline(net, net_data(cfg, net), config, seed=cfg.baseline_seed, width=width,
-                          train_size=size, device=cfg.device, use_cache=cfg.use_cache)
+    """The clean baseline of `net` (cached on disk, and once per run in `cfg.memo`)."""
+    if ("baseline", net) not in cfg.memo:
+        config = train.TrainConfig(max_epochs=cfg.max_epochs, patience=cfg.patience, batch_size=cfg.batch_size)
+        width = cfg.allconv_width if net == "allconv_bn" else None
+        size = cfg.allconv_train_size if net == "allconv_bn" else 0
+        cfg.memo["baseline", net] = train.baseline(net, net_data(cfg, net), config, seed=cfg.baseline_seed,
+                                                   width=width, train_size=size, device=cfg.device,
+                                                   use_cache=cfg.use_cache)
+    return cfg.memo["baseline", net]
 
 
 def distorted(images: ImageSet, kind: str, level: float, seed: int) -> ImageSet:
     """`images` with a fixed distortion (uint8, quantised; noise fixed by `seed`)."""
-    return ImageSet(distortions.distort_set(images.images, kind, level, seed), images.labels)
+    return ImageSet(distortions.distort_set(images.images, kind, float(level), seed), images.labels)
 
 
 def test_set(cfg: Config, data: Dataset) -> ImageSet:
@@ -64,36 +75,48 @@ def test_set(cfg: Config, data: Dataset) -> ImageSet:
 
 
 def borda_points(model: nn.Module, clean: ImageSet, kind: str, level: float, layers: tuple[str, ...],
-                 seed: int, batch_size: int = 500, depth: int = 10) -> dict[str, Tensor]:
-    """Borda points per filter of each layer over (clean, distorted) pairs of `clean`'s images.
+                 seed: int, batch_size: int = 500, depth: int = 10) -> dict[str, dict[str, Tensor]]:
+    """Borda points and summed EMD per filter of each layer over (clean, distorted) pairs.
 
     Returns:
-        {layer: `[F]` int64 points} (Algorithm 1, 10 points for rank 1 … 1 for rank 10).
+        {layer: {"points": `[F]` int64 (Algorithm 1: 10 points for rank 1 … 1 for rank 10),
+                 "emd": `[F]` float64 EMD summed over the pairs}}, on the CPU.
     """
     dist = distorted(clean, kind, level, seed)
-    points: dict[str, Tensor] = {}
+    out = {layer: {"points": 0, "emd": 0} for layer in layers}
     for start in range(0, len(clean), batch_size):
         sl = slice(start, start + batch_size)
         a = models.activations(model, clean.float(sl), list(layers), batch_size)
         b = models.activations(model, dist.float(sl), list(layers), batch_size)
         for layer in layers:
-            p = sf.borda_count(sf.emd_per_filter(a[layer], b[layer]), depth)
-            points[layer] = points.get(layer, 0) + p
-    return {k: v.cpu() for k, v in points.items()}
+            d = sf.emd_per_filter(a[layer], b[layer])
+            out[layer]["points"] = out[layer]["points"] + sf.borda_count(d, depth)
+            out[layer]["emd"] = out[layer]["emd"] + d.double().sum(0)
+    return {layer: {k: v.cpu() for k, v in r.items()} for layer, r in out.items()}
 
 
-def rankings(cfg: Config, net: str, kind: str, level: float, seed: int) -> dict[str, Tensor]:
-    """Cached Borda points of every fine-tunable layer of `net` for one distortion level and seed."""
+def rankings(cfg: Config, net: str, kind: str, level: float, seed: int) -> dict[str, dict[str, Tensor]]:
+    """Cached `borda_points` of every fine-tunable layer of `net` for one distortion level and seed."""
+    level = float(level)
+    if ("rankings", net, kind, level, seed) in cfg.memo:
+        return cfg.memo["rankings", net, kind, level, seed]
     model, info = baseline(cfg, net)
     data = net_data(cfg, net)
     spec = {"baseline": info["spec"], "kind": kind, "level": level, "seed": seed, "n": cfg.n_rank,
             "layers": NETS[net]}
 
-    def compute() -> dict[str, Tensor]:
+    def compute() -> dict[str, dict[str, Tensor]]:
         pairs = stratified_subset(data.train, cfg.n_rank, seed=repro.derive_seed("rank", seed))
         return borda_points(model, pairs, kind, level, NETS[net], seed=repro.derive_seed("noise", seed))
 
-    return cache.cached("rankings", spec, compute, enabled=cfg.use_cache)
+    result = cache.cached("rankings", spec, compute, enabled=cfg.use_cache, code=CODE)
+    cfg.memo["rankings", net, kind, level, seed] = result
+    return result
+
+
+def ranking(result: dict[str, Tensor]) -> Tensor:
+    """Filter indices `[F]`, most susceptible first, from one layer's `borda_points` entry."""
+    return sf.rank_from_borda(result["points"], tiebreak=result["emd"])
 
 
 def run_fig4(cfg: Config) -> pd.DataFrame:
@@ -107,8 +130,8 @@ def run_fig4(cfg: Config) -> pd.DataFrame:
     for net in cfg.nets:
         for kind, level in cfg.fig4_levels.items():
             for seed in cfg.seeds:
-                points = rankings(cfg, net, kind, level, seed)["conv1"]
-                order = sf.rank_from_borda(points)
+                result = rankings(cfg, net, kind, level, seed)["conv1"]
+                points, order = result["points"], ranking(result)
                 top = set(sf.select_filters(order, cfg.fraction, "most").tolist())
                 rank = torch.empty_like(order)
                 rank[order] = torch.arange(1, len(order) + 1)
@@ -136,6 +159,7 @@ def finetuned(cfg: Config, net: str, kind: str, level: float, n: int, which: str
     Returns:
         (model in eval mode, info with test accuracy, steps, trainable parameter count, seconds).
     """
+    level = float(level)
     base, info = baseline(cfg, net)
     data = net_data(cfg, net)
     spec = {"baseline": info["spec"], "kind": kind, "level": level, "n": n, "which": which, "seed": seed,
@@ -143,9 +167,8 @@ def finetuned(cfg: Config, net: str, kind: str, level: float, n: int, which: str
             "test": cfg.test_size, "n_rank": cfg.n_rank}
 
     def compute() -> dict:
-        points = rankings(cfg, net, kind, level, seed)
-        selection = {layer: sf.select_filters(sf.rank_from_borda(p), cfg.fraction, which).tolist()
-                     for layer, p in points.items()}
+        selection = {layer: sf.select_filters(ranking(r), cfg.fraction, which).tolist()
+                     for layer, r in rankings(cfg, net, kind, level, seed).items()}
         model = copy.deepcopy(base)
         tr = distorted(stratified_subset(data.train, n, repro.derive_seed("ft-train", seed)), kind, level,
                        repro.derive_seed("ft-noise", seed))
@@ -158,7 +181,7 @@ def finetuned(cfg: Config, net: str, kind: str, level: float, n: int, which: str
                 "acc": train.accuracy(model, test.images, test.labels), "steps": hist.best_step,
                 "seconds": hist.seconds, "trainable_params": n_params, "selection": selection}
 
-    stored = cache.cached("finetuned", spec, compute, enabled=cfg.use_cache)
+    stored = cache.cached("finetuned", spec, compute, enabled=cfg.use_cache, code=CODE)
     model = copy.deepcopy(base)
     model.load_state_dict(stored["state_dict"])
     return model.eval(), {k: v for k, v in stored.items() if k != "state_dict"}
@@ -189,7 +212,7 @@ def run_fig5(cfg: Config) -> pd.DataFrame:
         rows.append({"net": net, "distortion": kind, "level": level, "n": n, "which": which, "seed": seed,
                      "acc": info["acc"], "steps": info["steps"], "trainable_params": info["trainable_params"],
                      "seconds": info["seconds"]})
-    for net, kind, level in {(r["net"], r["distortion"], r["level"]) for r in rows}:
+    for net, kind, level in sorted({(r["net"], r["distortion"], r["level"]) for r in rows}):
         acc = baseline_accuracy(cfg, net, kind, level)
         rows += [{"net": net, "distortion": kind, "level": level, "n": n, "which": "baseline", "seed": s,
                   "acc": acc, "steps": 0, "trainable_params": 0, "seconds": 0.0}
@@ -222,6 +245,8 @@ def run_fig6(cfg: Config) -> dict:
     layers = NETS[net]
     data = net_data(cfg, net)
     test = test_set(cfg, data)
+    if cfg.fig6_eval > len(test):
+        raise ValueError(f"FIG6_EVAL={cfg.fig6_eval} exceeds the {len(test)} test images (TEST_SIZE={cfg.test_size})")
     sharp = stratified_subset(test, cfg.fig6_eval, seed=1)
     noisy = distorted(sharp, kind, level, repro.derive_seed("fig6", level))
     base, _ = baseline(cfg, net)
@@ -268,12 +293,12 @@ def run_table1(cfg: Config) -> pd.DataFrame:
         acts_c = models.activations(model, clean.float(), list(layers))
         acts_n = models.activations(model, noisy.float(), list(layers))
         for layer in layers:
-            k_top = sf.select_filters(sf.rank_from_borda(truth[layer]), cfg.fraction, "most")
-            f = len(truth[layer])
+            k_top = sf.select_filters(ranking(truth[layer]), cfg.fraction, "most")
+            f = len(truth[layer]["points"])
             for features, metric in (("pixels", "euclidean"), ("FTM", "euclidean"), ("FTM", "hamming")):
                 xc = clean.float().flatten(1) if features == "pixels" else acts_c[layer].flatten(1)
                 xn = noisy.float().flatten(1) if features == "pixels" else acts_n[layer].flatten(1)
-                ic, i_n = sf.medoid(xc, metric), sf.medoid(xn, metric)
+                ic, i_n = sf.exemplar_indices(xc, xn, metric)
                 order = sf.exemplar_ranking(acts_c[layer][ic], acts_n[layer][i_n])
                 top = sf.select_filters(order, cfg.fraction, "most")
                 rows.append({"layer": layer, "features": features, "metric": metric, "seed": seed,
@@ -300,10 +325,13 @@ def run_emd_readings(cfg: Config) -> pd.DataFrame:
             dist = distorted(pairs, kind, level, repro.derive_seed("noise", seed))
             a = models.activations(model, pairs.float(), ["conv1"])["conv1"]
             b = models.activations(model, dist.float(), ["conv1"])["conv1"]
-            tops = {name: sf.select_filters(sf.rank_from_borda(sf.borda_count(fn(a, b))), cfg.fraction, "most")
-                    for name, fn in (("1d", sf.emd_per_filter), ("spatial", sf.emd_spatial))}
+            tops = {}
+            for name, fn in (("1d", sf.emd_per_filter), ("spatial", sf.emd_spatial)):
+                d = fn(a, b)
+                order = sf.rank_from_borda(sf.borda_count(d), tiebreak=d.double().sum(0))
+                tops[name] = sf.select_filters(order, cfg.fraction, "most")
             rows.append({"distortion": kind, "level": level, "seed": seed, "pairs": len(pairs),
-                         "k": len(tops["1d"]), "overlap": sf.overlap(tops["1d"], tops["spatial"]),
+                         "filters": a.shape[1], "k": len(tops["1d"]), "overlap": sf.overlap(tops["1d"], tops["spatial"]),
                          "top_1d": " ".join(map(str, tops["1d"].tolist())),
                          "top_spatial": " ".join(map(str, tops["spatial"].tolist()))})
     return pd.DataFrame(rows)

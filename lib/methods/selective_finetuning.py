@@ -230,17 +230,22 @@ def _descending_order(values: Tensor) -> Tensor:
     return torch.sort(values, descending=True, stable=True).indices
 
 
-def rank_from_borda(points: Tensor) -> Tensor:
+def rank_from_borda(points: Tensor, tiebreak: Tensor | None = None) -> Tensor:
     """Ranking of filters from most to least susceptible to the distortion.
 
     Args:
         points: `[F]` int64 (or float) Borda points from `borda_count`, any device.
+        tiebreak: optional `[F]` values that order filters with equal points, larger first (e.g.
+            each filter's summed EMD: filters outside every voter's top 10 all have 0 points).
 
     Returns:
-        `[F]` int64 filter indices on the input device, most points first; ties broken by
-        lower filter index.
+        `[F]` int64 filter indices on the input device, most points first; remaining ties broken
+        by lower filter index.
     """
-    return _descending_order(points)
+    if tiebreak is None:
+        return _descending_order(points)
+    order = _descending_order(tiebreak)                   # stable sorts: last key sorted first
+    return order[_descending_order(points[order])]
 
 
 class Selection(str, Enum):
