@@ -310,3 +310,12 @@ def test_rank_from_borda_breaks_point_ties_by_the_tiebreak_values():
     emd = torch.tensor([0.1, 0.2, 0.9, 0.0, 0.2])
     assert sf.rank_from_borda(points, emd).tolist() == [3, 0, 2, 1, 4]
     assert sf.rank_from_borda(points).tolist() == [3, 0, 1, 2, 4]
+
+
+def test_associative_ranking_orders_zero_point_filters_by_summed_emd():
+    clean = torch.zeros(1, 3, 2, 2)
+    distorted = torch.tensor([3.0, 1.0, 2.0]).view(1, 3, 1, 1).expand(1, 3, 2, 2).contiguous()  # EMD = 3, 1, 2
+    points, ranking = sf.associative_ranking(clean, distorted, depth=1)
+    assert points.tolist() == [1, 0, 0] and ranking.tolist() == [0, 2, 1]
+    streamed = sf.associative_ranking_streamed(lambda x: x, clean, distorted, batch_size=1, depth=1)
+    assert streamed[1].tolist() == [0, 2, 1]

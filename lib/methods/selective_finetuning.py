@@ -19,7 +19,8 @@ Readings of the paper fixed here (see the docstrings for details):
   costs ~50-150 ms per 32x32 pair and is only usable on small subsets.
 * Borda points: rank 1 gets `depth` (=10) points down to 1 point at rank `depth`, the rest 0
   (Algorithm 1 and its text; implementation-notes Sec. 8 says F - rank, which the paper does
-  not). Ties between equal distances go to the lower filter index.
+  not). Ties between equal distances go to the lower filter index; filters with equal points
+  (e.g. 0 points: never in a voter's top 10) are ordered by summed EMD.
 * 25% of F filters = max(1, floor(0.25 * F + 0.5)) (8 of 32, 4 of 16, 24 of 96).
 * Exemplar = exact 1-medoid (k-medoids with k = 1), computed without the k-medoids package.
 
@@ -414,14 +415,17 @@ def associative_ranking(clean_acts: Tensor, distorted_acts: Tensor, depth: int =
 
     Returns:
         `(points, ranking)`: `[F]` int64 Borda points and `[F]` int64 filter indices, most
-        susceptible first (ties: lower index), both on the input device.
+        susceptible first (equal points: larger summed EMD first, then lower index), both on
+        the input device.
     """
     _check_maps(clean_acts, distorted_acts)
     points = torch.zeros(clean_acts.shape[1], dtype=torch.int64, device=clean_acts.device)
+    emd_sum = torch.zeros(clean_acts.shape[1], dtype=torch.float64, device=clean_acts.device)
     for i in range(0, clean_acts.shape[0], chunk):
         dist = emd_per_filter(clean_acts[i:i + chunk], distorted_acts[i:i + chunk])
         points += borda_count(dist, depth)
-    return points, rank_from_borda(points)
+        emd_sum += dist.double().sum(0)
+    return points, rank_from_borda(points, tiebreak=emd_sum)
 
 
 @torch.no_grad()
@@ -443,20 +447,20 @@ def associative_ranking_streamed(act_fn: Callable[[Tensor], Tensor], clean_image
         depth: Borda points for rank 1 (paper: 10).
 
     Returns:
-        `(points, ranking)`: `[F]` int64 Borda points and `[F]` int64 ranking, on the device
-        of `act_fn`'s output.
+        `(points, ranking)`: `[F]` int64 Borda points and `[F]` int64 ranking (ties as in
+        `associative_ranking`), on the device of `act_fn`'s output.
     """
     if clean_images.shape != distorted_images.shape:
         raise ValueError("clean_images and distorted_images must have the same shape")
-    points = None
+    if clean_images.shape[0] == 0:
+        raise ValueError("no images given")
+    points, emd_sum = 0, 0
     for i in range(0, clean_images.shape[0], batch_size):
         dist = emd_per_filter(act_fn(clean_images[i:i + batch_size]),
                               act_fn(distorted_images[i:i + batch_size]))
-        votes = borda_count(dist, depth)
-        points = votes if points is None else points + votes
-    if points is None:
-        raise ValueError("no images given")
-    return points, rank_from_borda(points)
+        points = points + borda_count(dist, depth)
+        emd_sum = emd_sum + dist.double().sum(0)
+    return points, rank_from_borda(points, tiebreak=emd_sum)
 
 
 def exemplar_ranking(clean_acts_exemplar: Tensor, distorted_acts_exemplar: Tensor) -> Tensor:
