@@ -139,3 +139,129 @@ def activations(model: nn.Module, images: Tensor, layers: list[str], batch_size:
             h.remove()
         model.train(was_training)
     return {name: torch.cat(maps) for name, maps in out.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Thesis chapter 5 (RePr): vanilla ConvNets C^n(X) and CIFAR ResNets
+
+
+def _pool_after(depth: int, pool: str) -> set[int]:
+    """1-based conv indices followed by a 2×2 max-pool: 'none', 'each', or 'thirds' (three pools,
+    after layers ceil(n/3), ceil(2n/3) and n; for n = 3 that is after every conv)."""
+    if pool == "none":
+        return set()
+    if pool == "each":
+        return set(range(1, depth + 1))
+    if pool == "thirds":
+        return {-(-depth // 3), -(-2 * depth // 3), depth}
+    raise ValueError(f"pool must be 'none', 'each' or 'thirds'; got {pool!r}")
+
+
+class VanillaConvNet(nn.Module):
+    """The thesis's vanilla ConvNet C^n(X): `[conv3×3(X) -> ReLU]^n -> FC` (thesis §5.4).
+
+    3×3 kernels, stride 1, 'same' padding (the thesis's parameter counts, Table 5.5, match 3×3
+    exactly); conv biases; no BatchNorm, no skip connections. Pooling is not given in the thesis:
+    `pool='thirds'` puts 2×2 max-pools after convs ceil(n/3), ceil(2n/3) and n (the official TF code
+    pools after every conv of its 3-layer net), `'none'` keeps 32×32 maps into the FC (the PyTorch
+    port). Optional dropout (p) before the FC. He-normal initialisation (std sqrt(2/fan_in)), zero
+    biases. Conv layers are `conv1..convn` (nn.Conv2d); `conv_names` lists them.
+
+    Input `[N, 3, 32, 32]` float in [0, 1]; output logits `[N, num_classes]`.
+    """
+
+    def __init__(self, depth: int = 3, width: int = 32, num_classes: int = 10, pool: str = "thirds",
+                 dropout: float = 0.0, size: int = 32):
+        super().__init__()
+        if depth < 1 or width < 1:
+            raise ValueError(f"depth and width must be >= 1; got {depth}, {width}")
+        self.centre = Centre()
+        self.conv_names = tuple(f"conv{i}" for i in range(1, depth + 1))
+        pools = _pool_after(depth, pool)
+        layers: list[nn.Module] = []
+        ch = 3
+        for i, name in enumerate(self.conv_names, start=1):
+            conv = nn.Conv2d(ch, width, 3, padding=1)
+            nn.init.kaiming_normal_(conv.weight, nonlinearity="relu")
+            nn.init.zeros_(conv.bias)
+            self.add_module(name, conv)
+            layers += [conv, nn.ReLU()]
+            if i in pools:
+                layers.append(nn.MaxPool2d(2))
+                size //= 2
+            ch = width
+        self.features = nn.Sequential(*layers)
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(width * size * size, num_classes)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.fc(self.dropout(self.features(self.centre(x)).flatten(1)))
+
+
+class _BasicBlock(nn.Module):
+    """ResNet basic block: conv3×3-BN-ReLU-conv3×3-BN + shortcut, ReLU. The shortcut is the identity,
+    or (when the stride or width changes) 2× subsampling with zero-padded channels (He et al. option A)."""
+
+    def __init__(self, in_ch: int, out_ch: int, stride: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_ch, out_ch, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(out_ch)
+        self.conv2 = nn.Conv2d(out_ch, out_ch, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_ch)
+        self.stride, self.pad = stride, out_ch - in_ch
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = torch.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        short = x[:, :, ::self.stride, ::self.stride] if self.stride > 1 else x
+        if self.pad:
+            short = nn.functional.pad(short, (0, 0, 0, 0, 0, self.pad))
+        return torch.relu(out + short)
+
+
+class ResNetCifar(nn.Module):
+    """ResNet-(6n+2) for CIFAR (He et al. 2016, §4.2): conv3×3-16, three stages of n basic blocks with
+    16/32/64 filters (stride 2 at the start of stages 2 and 3), global average pool, FC. ResNet-20
+    (n=3): 0.27 M parameters; ResNet-32 (n=5): 0.46 M. He-normal conv initialisation.
+
+    Input `[N, 3, 32, 32]` float in [0, 1]; output logits `[N, num_classes]`.
+    """
+
+    def __init__(self, depth: int = 20, num_classes: int = 10, dropout: float = 0.0):
+        super().__init__()
+        if (depth - 2) % 6:
+            raise ValueError(f"ResNet depth must be 6n+2 (20, 32, 44, 56, 110, ...); got {depth}")
+        n = (depth - 2) // 6
+        self.centre = Centre()
+        self.conv = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
+        self.bn = nn.BatchNorm2d(16)
+        blocks, ch = [], 16
+        for stage, width in enumerate((16, 32, 64)):
+            for i in range(n):
+                blocks.append(_BasicBlock(ch, width, 2 if stage and i == 0 else 1))
+                ch = width
+        self.blocks = nn.Sequential(*blocks)
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(64, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = torch.relu(self.bn(self.conv(self.centre(x))))
+        return self.fc(self.dropout(self.blocks(x).mean((2, 3))))
+
+
+def prunable_convs(model: nn.Module) -> dict[str, tuple[nn.Conv2d, nn.BatchNorm2d | None]]:
+    """Every conv layer whose output filters RePr may drop, in forward order, with the BatchNorm
+    that normalises its output (None for the vanilla nets). Names are module paths."""
+    mods = dict(model.named_modules())
+    out: dict[str, tuple[nn.Conv2d, nn.BatchNorm2d | None]] = {}
+    names = list(mods)
+    for i, name in enumerate(names):
+        m = mods[name]
+        if isinstance(m, nn.Conv2d) and name not in out:
+            follower = mods[names[i + 1]] if i + 1 < len(names) else None
+            bn = follower if isinstance(follower, nn.BatchNorm2d) and follower.num_features == m.out_channels else None
+            out[name] = (m, bn)
+    return out
