@@ -27,7 +27,7 @@ PROFILE = "smoke"                 # smoke | quick | paper; these defaults are th
 DATA = "synthetic"                # auto | cifar10 | imagefolder:PATH | synthetic
 DEVICE = "auto"                   # auto | cpu | cuda
 SEEDS = [0, 1]                    # initialisation, batch order, random ranking, re-initialisation
-TRAIN_SIZE = 256                  # training images (stratified subset; 0 = the whole training split)
+TRAIN_SIZE = 256                  # training images (stratified subset; 0 is the whole training split)
 VAL_SIZE = 100                    # held-out images for data-driven rankings (Oracle etc.; thesis 5K)
 TEST_SIZE = 200                   # test images for every accuracy
 DEPTH = 3                         # conv layers n of C^n(X)
@@ -42,10 +42,10 @@ OPTIMIZER = "sgd"                 # sgd | momentum | adam | rmsprop
 LR = 0.05                         # learning rate (thesis: SGD 0.01)
 BATCH_SIZE = 64                   # images per step (not given in the thesis)
 NO_CACHE = False                  # True retrains every run
-PRUNE_FRACTIONS = [0.0, 0.1, 0.3, 0.5]   # Fig. 5.4 x-axis (0 = standard training)
-MANY_CYCLES = 3                   # Fig. 5.5: RePr iterations (thesis text: N = 28)
+PRUNE_FRACTIONS = [0.0, 0.1, 0.3, 0.5]   # Fig. 5.4 x-axis (0 is standard training)
+MANY_CYCLES = 3                   # Fig. 5.5: RePr iterations (thesis text: N is 28)
 OPTIMIZERS = {"sgd": 0.05, "adam": 0.001}   # Fig. 5.6 left: optimizer -> learning rate
-S_VALUES = [1, 2]                 # Fig. 5.6 right: S1 = S2 values (epochs)
+S_VALUES = [1, 2]                 # Fig. 5.6 right: S1 is S2 values (epochs)
 
 # %%
 import lib

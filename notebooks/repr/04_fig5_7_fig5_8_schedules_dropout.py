@@ -27,7 +27,7 @@ PROFILE = "smoke"                 # smoke | quick | paper; these defaults are th
 DATA = "synthetic"                # auto | cifar10 | imagefolder:PATH | synthetic
 DEVICE = "auto"                   # auto | cpu | cuda
 SEEDS = [0, 1]                    # initialisation, batch order, random ranking, re-initialisation
-TRAIN_SIZE = 256                  # training images (stratified subset; 0 = the whole training split)
+TRAIN_SIZE = 256                  # training images (stratified subset; 0 is the whole training split)
 VAL_SIZE = 100                    # held-out images for data-driven rankings (Oracle etc.; thesis 5K)
 TEST_SIZE = 200                   # test images for every accuracy
 DEPTH = 3                         # conv layers n of C^n(X)

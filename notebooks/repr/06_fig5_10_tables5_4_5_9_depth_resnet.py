@@ -30,7 +30,7 @@ PROFILE = "smoke"                 # smoke | quick | paper; these defaults are th
 DATA = "synthetic"                # auto | cifar10 | imagefolder:PATH | synthetic
 DEVICE = "auto"                   # auto | cpu | cuda
 SEEDS = [0, 1]                    # initialisation, batch order, random ranking, re-initialisation
-TRAIN_SIZE = 256                  # training images (stratified subset; 0 = the whole training split)
+TRAIN_SIZE = 256                  # training images (stratified subset; 0 is the whole training split)
 VAL_SIZE = 100                    # held-out images for data-driven rankings (Oracle etc.; thesis 5K)
 TEST_SIZE = 200                   # test images for every accuracy
 DEPTH = 3                         # conv layers n of C^n(X)
@@ -51,7 +51,7 @@ RESNET_TABLE_DEPTH = 8            # the ResNet of Table 5.4 (thesis: 20)
 RESNET_SEEDS = [0]                # seeds of the ResNet runs
 RESNET_OPTIMIZER = "momentum"     # ResNets' optimizer
 RESNET_LR = 0.05                  # ResNets' learning rate
-BAN_GENERATIONS = 1               # born-again generations (thesis: N = 3)
+BAN_GENERATIONS = 1               # born-again generations (thesis: N is 3)
 
 # %%
 import lib
