@@ -9,6 +9,7 @@ Map (modules by concern):
     data         dataset specs (cifar10, cifar100, imagefolder:PATH, imagenet:PATH, synthetic, auto)
     distortions  AWGN and Gaussian blur, batched and seeded, units stated
     models       the papers' networks, and access to their conv activations
+    cca          canonical correlation analysis (CCA, SVCCA) of filter activations
     train        training loops, early stopping, filter-level freezing, cached baselines
     claims       verdicts (holds / fails / inconclusive) computed from seed-level numbers
     report       what a notebook writes: figures + data, tables, paper-vs-ours, claims, the record
@@ -22,7 +23,7 @@ from importlib import import_module
 from types import ModuleType
 
 __all__ = ["paths", "config", "repro", "progress", "cache", "data", "distortions", "models",
-           "train", "claims", "report", "methods", "experiments", "figures"]
+           "cca", "train", "claims", "report", "methods", "experiments", "figures"]
 
 
 def __getattr__(name: str) -> ModuleType:

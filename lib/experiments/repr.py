@@ -8,7 +8,8 @@ Figs 5.6-5.8, Tables 5.2-5.3) share it.
 
 Data (every run): a stratified `TRAIN_SIZE` subset of the training split (fixed, split seed 0), a
 stratified `VAL_SIZE` subset of the validation split for the data-driven rankings (the thesis's 5K
-held-out images), a stratified `TEST_SIZE` subset of the test split for every accuracy. No
+held-out images), a stratified `TEST_SIZE` subset of the test split for every final accuracy (the
+per-epoch curves use its first `CURVE_SIZE` images, to keep evaluation cheap). No
 augmentation (the thesis names none; the official code uses none). Standard and RePr runs with the
 same seed share initialisation and batch order, so comparisons are paired by seed.
 """
@@ -107,7 +108,7 @@ def train_run(cfg: Config, run: Run) -> dict:
         return cfg.memo[key]
     data, sets = cfg.dataset(), splits(cfg)
     spec = {"run": run.describe(), "data": data.fingerprint, "data_spec": data.spec,
-            "sizes": {k: len(v) for k, v in sets.items()}, "device": cfg.device.type}
+            "sizes": {k: len(v) for k, v in sets.items()}, "curve_size": cfg.curve_size, "device": cfg.device.type}
 
     def compute() -> dict:
         teacher_logits = None
@@ -119,7 +120,8 @@ def train_run(cfg: Config, run: Run) -> dict:
         bar = (lambda it: progress(it, run.label(), total=run.schedule.epochs))
         hist = R.train(model, sets["train"].images, sets["train"].labels, sets["test"].images, sets["test"].labels,
                        run.schedule, run.spec, run.seed, sets["val"].images, sets["val"].labels,
-                       teacher_logits=teacher_logits, snapshots=run.snapshots, progress=bar)
+                       teacher_logits=teacher_logits, snapshots=run.snapshots, curve_size=cfg.curve_size,
+                       progress=bar)
         return hist | {"state_dict": {k: v.cpu() for k, v in model.state_dict().items()}}
 
     cfg.memo[key] = cache.cached("repr_run", spec, compute, enabled=cfg.use_cache, code=CODE)
@@ -134,8 +136,9 @@ def model_of(cfg: Config, run: Run, state: dict | None = None) -> nn.Module:
 
 
 def curves(cfg: Config, runs: dict[str, list[Run]]) -> pd.DataFrame:
-    """Per-epoch history of groups of runs: columns group, seed, epoch, train_acc, test_acc, ortho_sum,
-    lr, sub_network (accuracies in %)."""
+    """Per-epoch history of groups of runs: columns group, seed, epoch, train_acc, test_acc (on the first
+    `CURVE_SIZE` test images), ortho_sum, lr, sub_network, final_test_acc (all test images; the same
+    on every row of a run). Accuracies in %."""
     rows = []
     for group, members in runs.items():
         for run in members:
@@ -143,7 +146,7 @@ def curves(cfg: Config, runs: dict[str, list[Run]]) -> pd.DataFrame:
             for i, epoch in enumerate(h["epoch"]):
                 rows.append({"group": group, "seed": run.seed, "epoch": epoch, "train_acc": 100 * h["train_acc"][i],
                              "test_acc": 100 * h["test_acc"][i], "ortho_sum": h["ortho_sum"][i], "lr": h["lr"][i],
-                             "sub_network": h["sub_network"][i]})
+                             "sub_network": h["sub_network"][i], "final_test_acc": 100 * h["final_test_acc"]})
     return pd.DataFrame(rows)
 
 
@@ -173,10 +176,15 @@ def run_fig5_1(cfg: Config) -> dict:
 
 
 def run_table5_1(cfg: Config) -> pd.DataFrame:
-    """Final test accuracy of standard training and of RePr under each ranking criterion."""
+    """Final test accuracy of standard training and of RePr under each ranking criterion (`CRITERIA`),
+    plus the Ortho variants of `ORTHO_VARIANTS`: `public` (the official code's whole-tensor,
+    signed-mean score) and `skip_first` (first conv layer left out of the ranking)."""
     runs = {"Standard": [standard(base_run(cfg, seed=s)) for s in cfg.seeds]}
     for criterion in cfg.criteria:
         runs[criterion] = [base_run(cfg, seed=s, spec={"criterion": criterion}) for s in cfg.seeds]
+    for variant in cfg.ortho_variants:   # beyond the thesis: how the Ortho reading changes the result
+        spec = {"public": {"criterion": "ortho_public"}, "skip_first": {"rank_layers": "skip_first"}}[variant]
+        runs[f"ortho:{variant}"] = [base_run(cfg, seed=s, spec=spec) for s in cfg.seeds]
     return finals(cfg, runs)
 
 
@@ -196,7 +204,7 @@ def run_fig5_3(cfg: Config) -> pd.DataFrame:
         for stage, state in (("epoch S1", h["snapshots"][s1]), ("end", h["state_dict"])):
             model = model_of(cfg, run, state)
             oracle = R.oracle_drops(model, sets["val"].images, sets["val"].labels)
-            for criterion in cfg.criteria:
+            for criterion in [*cfg.criteria, *(["ortho_public"] if "public" in cfg.ortho_variants else [])]:
                 if criterion == "oracle":
                     continue
                 gen = torch.Generator().manual_seed(seed)

@@ -17,7 +17,8 @@ from lib.report import Record
 
 CRITERION_LABEL = {"random": "Random", "activations": "Activations", "apoz": "APoZ [Hu+16]",
                    "gradients": "Gradients [LDS89]", "taylor": "Taylor [Mol+17]", "hessian": "Hessian [LDS89]",
-                   "weights": "Weights [HMD16]", "oracle": "Oracle", "ortho": "Ortho", "ortho_public": "Ortho (public code)"}
+                   "weights": "Weights [HMD16]", "oracle": "Oracle", "ortho": "Ortho", "ortho_public": "Ortho (public code's score)",
+                   "ortho:public": "Ortho (public code's score)*", "ortho:skip_first": "Ortho, conv1 not ranked*"}
 PAPER_TABLE5_1 = {"Standard": 72.1, "random": 73.4, "activations": 74.1, "apoz": 74.3, "gradients": 74.3,
                   "taylor": 74.3, "hessian": 74.4, "weights": 74.6, "oracle": 76.0, "ortho": 76.4}
 COLOURS = {"standard": "black", "Standard": "black", "RePr (Oracle)": "tab:orange", "RePr (Ortho)": "tab:blue"}
@@ -105,7 +106,7 @@ def fig5_1(cfg: Config, res: dict) -> Record:
         rec.table(pd.DataFrame(per_layer).T, "fig5_1_dropped_per_layer",
                   "Filters dropped per layer at each drop (mean). The thesis reports its ranking drops more "
                   "filters from deeper layers.")
-    final = {g: c[(c.group == g) & (c.epoch == sch.epochs)].sort_values("seed") for g in groups}
+    final = {g: _final_by_group(c[c.group == g]).sort_values("seed") for g in groups}
     t_train = C.greater(list(final["standard"].train_acc), list(final["RePr (Oracle)"].train_acc))
     t_test = C.greater(list(final["RePr (Oracle)"].test_acc), list(final["standard"].test_acc))
     rec.claim(C.Claim("repr.fig5_1.train_below_test_above",
@@ -135,12 +136,14 @@ def table5_1(cfg: Config, res: pd.DataFrame) -> Record:
     """Final test accuracy per ranking criterion, thesis beside ours, with claims."""
     rec = _record(cfg, "table5_1", "Table 5.1: test accuracy of RePr with each ranking criterion",
                   "Test accuracy on CIFAR-10 using standard training and RePr training with various metrics.")
-    order = ["Standard"] + [c for c in cfg.criteria]
+    order = ["Standard", *cfg.criteria, *(f"ortho:{v}" for v in cfg.ortho_variants)]
     ours = res.groupby("group").test_acc.agg(_mean_sd).reindex(order)
     paper = pd.Series({k: PAPER_TABLE5_1.get(k, float("nan")) for k in order})
     idx = pd.Index([CRITERION_LABEL.get(k, k) for k in order], name="Metric")
     table = pd.DataFrame({"Acc (thesis)": paper.values, "Acc (ours, mean ± sd)": ours.values}, index=idx)
-    rec.table(table, "table5_1", "Test accuracy (%); ours: mean ± sd over seeds.")
+    rec.table(table, "table5_1", "Test accuracy (%); ours: mean ± sd over seeds. * beyond the thesis: the "
+              "official code's Ortho score (whole-tensor normalisation, signed mean), and Ortho with the first conv "
+              "layer left out of the global ranking.")
     rec.data(res, "table5_1_per_seed")
     std = per_seed(res, "Standard")
     t = C.greater(per_seed(res, "ortho"), std)
@@ -168,10 +171,13 @@ def fig5_3(cfg: Config, res: pd.DataFrame) -> Record:
     for (seed, stage, crit), d in res.groupby(["seed", "stage", "criterion"]):
         pearson = stats.pearsonr(d.importance, d.oracle_drop)[0] if d.importance.std() > 0 else np.nan
         spearman = stats.spearmanr(d.importance, d.oracle_drop)[0] if d.importance.std() > 0 else np.nan
-        rows.append({"seed": seed, "stage": stage, "criterion": crit, "pearson": pearson, "spearman": spearman})
+        within = [stats.spearmanr(g.importance, g.oracle_drop)[0] for _, g in d.groupby("layer")
+                  if g.importance.std() > 0 and g.oracle_drop.std() > 0]
+        rows.append({"seed": seed, "stage": stage, "criterion": crit, "pearson": pearson, "spearman": spearman,
+                     "spearman_within_layers": float(np.mean(within)) if within else np.nan})
     corr = pd.DataFrame(rows)
     stages = list(dict.fromkeys(res.stage))
-    crits = [c for c in cfg.criteria if c != "oracle"]
+    crits = [c for c in dict.fromkeys(res.criterion) if c != "oracle"]
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), sharey=True)
     width = 0.8 / len(stages)
     for ax, col, name in zip(axes, ("pearson", "spearman"), ("values (Pearson)", "ranks (Spearman)")):
@@ -185,11 +191,13 @@ def fig5_3(cfg: Config, res: pd.DataFrame) -> Record:
         ax.grid(alpha=0.3, axis="y")
     axes[0].legend(fontsize=8, title="model at")
     rec.figure(fig, "fig5_3", corr)
-    table = corr.groupby(["criterion", "stage"])[["pearson", "spearman"]].mean().unstack("stage").round(2)
+    table = corr.groupby(["criterion", "stage"])[["pearson", "spearman", "spearman_within_layers"]].mean().unstack("stage").round(2)
     table.columns = [f"{a} @ {b}" for a, b in table.columns]
     rec.table(table.reindex(crits), "fig5_3_correlations",
               "Mean correlation with the Oracle over seeds (importance = −priority; Oracle = accuracy drop). "
-              "Thesis, Ortho: 0.38 on values, 0.58 on ranks; 'other metrics show very poor correlation using the rank'.")
+              "Thesis, Ortho: 0.38 on values, 0.58 on ranks; 'other metrics show very poor correlation using the rank'. "
+              "Pearson and Spearman are over all filters of the network (the ranking is global); "
+              "spearman_within_layers (ours) is the mean of per-layer rank correlations.")
     end = corr[corr.stage == "end"]
     cheap = [c for c in crits if c not in ("ortho", "ortho_public", "random")]
     tests = {c: C.greater(per_seed(end, "ortho", "spearman", "criterion"), per_seed(end, c, "spearman", "criterion"))
@@ -421,8 +429,9 @@ def fig5_6(cfg: Config, res: dict) -> Record:
 
 
 def _final_by_group(c: pd.DataFrame) -> pd.DataFrame:
-    last = c.epoch.max()
-    return c[c.epoch == last]
+    """The last epoch of every run, with `test_acc` = the final accuracy on all test images."""
+    last = c[c.epoch == c.epoch.max()]
+    return last.assign(test_acc=last.final_test_acc)
 
 
 def fig5_7(cfg: Config, res: pd.DataFrame) -> Record:

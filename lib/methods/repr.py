@@ -479,7 +479,8 @@ class Schedule:
 
     Cycle i (0-based) trains the full net for S1 epochs, drops p of the filters at epoch
     i·(S1+S2)+S1, trains the sub-network S2 epochs, re-adds them at (i+1)·(S1+S2). After N cycles the
-    full net trains on up to `epochs` (thesis: 3·30 = 90, then 10 standard epochs, INFERRED).
+    full net trains on up to `epochs` (thesis: 3·30 = 90, then 10 standard epochs, INFERRED); at least one
+    such epoch is required, so that re-added filters are trained before the end.
     `fraction = 0` or `cycles = 0` is standard training for the same number of epochs.
     """
 
@@ -490,8 +491,9 @@ class Schedule:
     cycles: int = 3
 
     def __post_init__(self):
-        if self.cycles * (self.s1 + self.s2) > self.epochs:
-            raise ValueError(f"{self.cycles} cycles of S1+S2 = {self.s1 + self.s2} epochs exceed {self.epochs} epochs")
+        if not self.standard and self.cycles * (self.s1 + self.s2) >= self.epochs:
+            raise ValueError(f"{self.cycles} cycles of S1+S2 = {self.s1 + self.s2} epochs need at least one more epoch "
+                             f"of full training after the last re-add; got {self.epochs} epochs")
         if self.s1 < 1 or self.s2 < 0 or not 0 <= self.fraction < 1:
             raise ValueError(f"need S1 >= 1, S2 >= 0 and 0 <= p < 1; got {self.s1}, {self.s2}, {self.fraction}")
 
@@ -543,7 +545,10 @@ class TrainSpec:
     kd_temperature / kd_alpha: knowledge distillation, loss = alpha·T²·KL(teacher_T || student_T) +
     (1 − alpha)·CE (Hinton et al. 2015; only with teacher logits); ortho_lambda: weight of
     `ortho_loss` (Table 5.2); sparsify: `filters` (RePr) or `weights` (DSD: smallest-magnitude weights
-    of each layer, re-added at zero); reinit: `orthogonal` or `zero` re-addition of filters.
+    of each layer, re-added at zero); reinit: `orthogonal` or `zero` re-addition of filters;
+    rank_layers: `all` (the thesis: every conv layer competes in one global ranking) or `skip_first`
+    (the first conv layer is never dropped and p is taken of the other layers' filters; reportedly the
+    author's advice to users of the public code, not in the thesis).
     """
 
     optimizer: str = "sgd"
@@ -559,6 +564,7 @@ class TrainSpec:
     ortho_lambda: float = 0.0
     sparsify: str = "filters"
     reinit: str = "orthogonal"
+    rank_layers: str = "all"
 
 
 def make_optimizer(name: str, params, lr: float, weight_decay: float = 0.0) -> torch.optim.Optimizer:
@@ -593,7 +599,8 @@ def test_accuracy(model: nn.Module, images: Tensor, labels: Tensor, batch_size: 
 def train(model: nn.Module, train_images: Tensor, train_labels: Tensor, test_images: Tensor, test_labels: Tensor,
           schedule: Schedule, spec: TrainSpec, seed: int, val_images: Tensor | None = None,
           val_labels: Tensor | None = None, teacher_logits: Tensor | None = None,
-          snapshots: tuple[int, ...] = (), progress: Callable[[Iterator], Iterator] | None = None) -> dict:
+          snapshots: tuple[int, ...] = (), curve_size: int = 0,
+          progress: Callable[[Iterator], Iterator] | None = None) -> dict:
     """Train `model` in place under `schedule` (standard training when `schedule.standard`).
 
     Each epoch is one pass over a fresh permutation of the training images in batches of
@@ -609,14 +616,18 @@ def train(model: nn.Module, train_images: Tensor, train_labels: Tensor, test_ima
         val_images, val_labels: the held-out split for data-driven rankings (Oracle etc.).
         teacher_logits: `[N, classes]` float, the teacher's logits on `train_images` (KD), or None.
         snapshots: epochs after which a CPU copy of the weights is kept (`snapshots` in the result).
+        curve_size: per-epoch curves and drop / re-add events use the first `curve_size` test images
+            (0 = all); `final_test_acc` always uses all of them.
 
     Returns:
         A dict of lists per epoch (`epoch` 1..E, `train_acc` running accuracy over the epoch's
-        batches, `train_loss`, `test_acc`, `ortho_sum` at the epoch's end, `lr`, `sub_network`), the
+        batches, `train_loss`, `test_acc` on the curve images, `ortho_sum` at the epoch's end, `lr`,
+        `sub_network`), the
         drop / re-add `events` (test accuracy just before and after, filters dropped per layer),
         `final_test_acc`, `seconds` and `images_per_s` (training steps only).
     """
     device = train_images.device
+    curve_x, curve_y = (test_images[:curve_size], test_labels[:curve_size]) if curve_size else (test_images, test_labels)
     gen_cpu = torch.Generator().manual_seed(int(seed))
     gen_dev = torch.Generator(device=device).manual_seed(int(seed))
     torch.manual_seed(int(seed))
@@ -635,22 +646,26 @@ def train(model: nn.Module, train_images: Tensor, train_labels: Tensor, test_ima
 
     for epoch in epochs:
         if epoch in readds:
-            before = test_accuracy(model, test_images, test_labels)
+            before = test_accuracy(model, curve_x, curve_y)
             dropper.readd(gen_cpu, orthogonal=spec.reinit == "orthogonal")
             hist["events"].append({"epoch": epoch, "kind": "readd", "test_acc_before": before,
-                                   "test_acc_after": test_accuracy(model, test_images, test_labels)})
+                                   "test_acc_after": test_accuracy(model, curve_x, curve_y)})
         if epoch in drops:
-            before = test_accuracy(model, test_images, test_labels)
+            before = test_accuracy(model, curve_x, curve_y)
             if spec.sparsify == "weights":
                 dropper.drop_smallest(schedule.fraction)
                 counts = {}
             else:
                 priority = rank_filters(model, spec.criterion, val_images, val_labels, generator=gen_cpu)
+                if spec.rank_layers == "skip_first":
+                    priority.pop(next(iter(priority)))
+                elif spec.rank_layers != "all":
+                    raise ValueError(f"rank_layers must be 'all' or 'skip_first'; got {spec.rank_layers!r}")
                 masks = select_dropped(priority, schedule.fraction, generator=gen_cpu)
                 dropper.drop(masks)
                 counts = {k: int(v.sum()) for k, v in masks.items()}
             hist["events"].append({"epoch": epoch, "kind": "drop", "test_acc_before": before,
-                                   "test_acc_after": test_accuracy(model, test_images, test_labels),
+                                   "test_acc_after": test_accuracy(model, curve_x, curve_y),
                                    "dropped": counts})
         model.train()
         perm = torch.randperm(n, generator=gen_dev, device=device)
@@ -686,14 +701,14 @@ def train(model: nn.Module, train_images: Tensor, train_labels: Tensor, test_ima
         hist["epoch"].append(epoch + 1)
         hist["train_acc"].append(float(correct) / (steps * bs))
         hist["train_loss"].append(float(loss_sum) / (steps * bs))
-        hist["test_acc"].append(test_accuracy(model, test_images, test_labels))
+        hist["test_acc"].append(test_accuracy(model, curve_x, curve_y))
         hist["ortho_sum"].append(ortho_sum(model))
         hist["lr"].append(lr)
         hist["sub_network"].append(dropper.active)
         if epoch + 1 in snapshots:
             hist["snapshots"][epoch + 1] = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     model.eval()
-    hist["final_test_acc"] = hist["test_acc"][-1] if hist["test_acc"] else test_accuracy(model, test_images, test_labels)
+    hist["final_test_acc"] = test_accuracy(model, test_images, test_labels)
     hist["seconds"] = train_seconds
     hist["images_per_s"] = steps * bs * schedule.epochs / max(train_seconds, 1e-9)
     return hist

@@ -1,0 +1,428 @@
+"""Pixel deflection (thesis ch. 4): deflection invariants and exact sequential semantics, R-CAM on a tiny
+GAP model, the wavelet denoiser against scikit-image's legacy semantics, the other denoisers."""
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+import pytest
+import pywt
+import torch
+from torch import nn
+
+from lib import models
+from lib.methods import pixel_deflection as PD
+
+
+def _gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def _encoded(n: int, c: int, h: int, w: int) -> torch.Tensor:
+    """`[n, c, h, w]` float64 in (0, 1) whose values encode (image, channel, row, col) uniquely."""
+    total = n * c * h * w
+    return (torch.arange(total, dtype=torch.float64) + 1).div(total + 1).view(n, c, h, w)
+
+
+def _decode(values: torch.Tensor, shape: tuple[int, int, int, int]) -> tuple[torch.Tensor, ...]:
+    """Inverse of `_encoded`: (image, channel, row, col) of every value."""
+    n, c, h, w = shape
+    idx = (values * (n * c * h * w + 1)).round().long() - 1
+    return idx // (c * h * w), idx // (h * w) % c, idx // w % h, idx % w
+
+
+def _replay(images: torch.Tensor, draws: PD.Deflections) -> tuple[torch.Tensor, torch.Tensor]:
+    """A sequential in-place Python loop over the draws; also the number of hops of every entry's value."""
+    out = images.clone()
+    n, c, h, w = images.shape
+    hops = torch.zeros(n, c * h * w if draws.mode is PD.DeflectMode.CHANNEL else h * w, dtype=torch.long)
+    for i in range(n):
+        flat = out[i].reshape(-1) if draws.mode is PD.DeflectMode.CHANNEL else out[i].reshape(c, -1)
+        for d, s in zip(draws.dst[i].tolist(), draws.src[i].tolist()):
+            flat[..., d] = flat[..., s].clone()
+            hops[i, d] = hops[i, s] + 1
+        out[i] = flat.view(c, h, w)
+    return out, hops
+
+
+# ---------------------------------------------------------------------------------------------
+# Deflection: draws
+
+
+@pytest.mark.parametrize("mode", ["channel", "pixel"])
+def test_draws_stay_in_window_image_and_channel(mode: str) -> None:
+    n, c, h, w, r = 3, 3, 9, 13, 3
+    d = PD.draw_deflections((n, c, h, w), 4000, r, generator=_gen(0), mode=mode)
+    space = h * w
+    if mode == "channel":
+        assert torch.equal(d.dst // space, d.src // space)                       # same channel
+        assert torch.equal(d.dst // space, (torch.arange(4000) % c).expand(n, -1))  # channels in turn
+    dy, dx = (d.dst % space) // w, d.dst % w
+    sy, sx = (d.src % space) // w, d.src % w
+    assert int((dy - sy).abs().max()) == r and int((dx - sx).abs().max()) == r   # window reached, not exceeded
+    assert int(sy.min()) == 0 and int(sy.max()) == h - 1 and int(sx.min()) == 0 and int(sx.max()) == w - 1
+
+
+def _chi2(counts: torch.Tensor) -> float:
+    expected = counts.double().mean()
+    return float(((counts.double() - expected) ** 2 / expected).sum())
+
+
+def test_locations_uniform_without_saliency_and_with_zero_saliency() -> None:
+    shape, k = (2, 3, 6, 6), 36_000
+    d_none = PD.draw_deflections(shape, k, 2, None, _gen(1))
+    d_zero = PD.draw_deflections(shape, k, 2, torch.zeros(2, 6, 6), _gen(1))
+    assert torch.equal(d_none.dst, d_zero.dst) and torch.equal(d_none.src, d_zero.src)
+    counts = torch.bincount((d_none.dst[0] % 36), minlength=36)
+    assert _chi2(counts) < 75.0   # 35 dof: P(chi2 > 75) ~ 1e-4
+
+
+def test_skip_probability_equals_saliency() -> None:
+    sal = torch.zeros(1, 4, 4)
+    sal[0, :2] = 1.0          # top half never deflected
+    sal[0, 2, :] = 0.5        # row 2 half as often as row 3
+    d = PD.draw_deflections((1, 1, 4, 4), 60_000, 1, sal, _gen(2))
+    rows = torch.bincount(d.dst[0] // 4, minlength=4)
+    assert rows[0] == 0 and rows[1] == 0
+    assert abs(float(rows[2]) / float(rows[3]) - 0.5) < 0.03
+
+
+def test_source_uniform_over_window_inside_image() -> None:
+    """Deflections pinned to the corner (saliency 1 elsewhere): sources uniform over the (r+1)^2 valid cells."""
+    r, k = 2, 45_000
+    sal = torch.ones(1, 8, 8)
+    sal[0, 0, 0] = 0.0
+    d = PD.draw_deflections((1, 1, 8, 8), k, r, sal, _gen(3))
+    assert bool((d.dst == 0).all())
+    sy, sx = d.src[0] // 8, d.src[0] % 8
+    assert int(sy.max()) == r and int(sx.max()) == r
+    counts = torch.bincount(sy * (r + 1) + sx, minlength=(r + 1) ** 2)
+    assert counts.numel() == (r + 1) ** 2 and _chi2(counts) < 30.0   # 8 dof
+
+
+# ---------------------------------------------------------------------------------------------
+# Deflection: images
+
+
+@pytest.mark.parametrize("mode", ["channel", "pixel"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_values_come_from_same_channel_within_window(mode: str, seed: int) -> None:
+    shape, k, r = (4, 3, 40, 40), 30, 3
+    x = _encoded(*shape)
+    out = PD.deflect(x, k, r, generator=_gen(seed), mode=mode)
+    _, hops = _replay(x, PD.draw_deflections(shape, k, r, generator=_gen(seed), mode=mode))
+    changed = out != x
+    assert int(changed.sum()) > 0
+    img, ch, row, col = _decode(out, shape)
+    n_idx, c_idx, y_idx, x_idx = torch.meshgrid(*[torch.arange(s) for s in shape], indexing="ij")
+    assert torch.equal(img, n_idx)                      # never across images
+    assert torch.equal(ch, c_idx)                       # never across channels
+    h, w = shape[2:]
+    hop = hops.view(shape[0], -1, h, w).expand(shape) if mode == "pixel" else hops.view(shape)
+    dist = torch.maximum((row - y_idx).abs(), (col - x_idx).abs())
+    assert bool((dist[changed] <= r * hop[changed]).all())
+    assert int(hop[changed].max()) >= 1
+    if mode == "pixel":   # a changed pixel took all its channels from one source pixel
+        src_pix = row * w + col
+        assert bool((src_pix == src_pix[:, :1]).all())
+
+
+@pytest.mark.parametrize("mode", ["channel", "pixel"])
+def test_sequential_in_place_semantics_exact(mode: str) -> None:
+    """Many copies on a tiny image force chains (a copy reading a value an earlier copy wrote)."""
+    shape = (3, 3, 4, 5)
+    x = _encoded(*shape)
+    draws = PD.draw_deflections(shape, 300, 1, generator=_gen(4), mode=mode)
+    expected, hops = _replay(x, draws)
+    assert int(hops.max()) >= 3   # chains are really exercised
+    assert torch.equal(PD.apply_deflections(x, draws), expected)
+    assert torch.equal(PD.deflect(x, 300, 1, generator=_gen(4), mode=mode), expected)
+
+
+@pytest.mark.parametrize("mode,k", [("channel", 1), ("channel", 50), ("pixel", 1), ("pixel", 50)])
+def test_changed_entries_bounded_by_deflections(mode: str, k: int) -> None:
+    shape = (6, 3, 16, 16)
+    x = _encoded(*shape)
+    out = PD.deflect(x, k, 4, generator=_gen(5), mode=mode)
+    changed = out != x
+    if mode == "channel":
+        per_image = changed.flatten(1).sum(1)
+    else:
+        per_image = changed.any(1).flatten(1).sum(1)          # changed pixels
+        assert bool((changed.flatten(1).sum(1) <= 3 * k).all())
+    assert bool((per_image <= k).all()) and int(per_image.sum()) > 0
+
+
+def test_saliency_one_changes_nothing() -> None:
+    x = torch.rand(3, 3, 12, 12, generator=_gen(6))
+    assert torch.equal(PD.deflect(x, 100, 3, torch.ones(3, 12, 12), _gen(6)), x)
+    sal = torch.zeros(3, 12, 12)
+    sal[1] = 1.0
+    out = PD.deflect(x, 100, 3, sal, _gen(6))
+    assert torch.equal(out[1], x[1]) and not torch.equal(out[0], x[0]) and not torch.equal(out[2], x[2])
+
+
+def test_seed_determinism() -> None:
+    x = torch.rand(4, 3, 16, 16, generator=_gen(7))
+    a = PD.deflect(x, 50, 5, generator=_gen(11))
+    assert torch.equal(a, PD.deflect(x, 50, 5, generator=_gen(11)))
+    assert not torch.equal(a, PD.deflect(x, 50, 5, generator=_gen(12)))
+
+
+def test_input_not_modified_and_layout_independent() -> None:
+    x = torch.rand(2, 3, 16, 16, generator=_gen(8))
+    keep = x.clone()
+    out = PD.deflect(x, 80, 4, generator=_gen(9))
+    assert torch.equal(x, keep) and not torch.equal(out, x) and out.dtype == x.dtype
+    x_cl = x.contiguous(memory_format=torch.channels_last)
+    assert torch.equal(PD.deflect(x_cl, 80, 4, generator=_gen(9)), out)
+    assert torch.equal(PD.deflect(x, 0, 4, generator=_gen(9)), x)
+
+
+def test_reference_loop_changes_like_deflect() -> None:
+    """The public-code-style loop and the batched version change the same share of entries on average."""
+    x = torch.rand(300, 3, 16, 16, generator=_gen(10), dtype=torch.float64)
+    rng = random.Random(0)
+    ref = np.stack([PD.reference_deflect_loop(a, 40, 3, rng) for a in x.permute(0, 2, 3, 1).numpy()])
+    ours = PD.deflect(x, 40, 3, generator=_gen(10))
+    change_ref = float(np.abs(ref - x.permute(0, 2, 3, 1).numpy()).mean())
+    change_ours = float((ours - x).abs().mean())
+    assert abs(change_ref / change_ours - 1) < 0.05
+
+
+# ---------------------------------------------------------------------------------------------
+# R-CAM
+
+
+class TinyGap(nn.Module):
+    """conv3x3(3 -> 4) + ReLU, global average pool, Linear(4 -> 5): the protocol `robust_cam` expects."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.features = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1, stride=2), nn.ReLU())
+        self.classifier = nn.Linear(4, 5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x).mean((2, 3)))
+
+
+def _hand_rcam(model: TinyGap, x: torch.Tensor, top_k: int) -> torch.Tensor:
+    """Eq 4.5 spelled out: loops over images, ranks and channels."""
+    with torch.no_grad():
+        f = model.features(x)
+        probs = torch.softmax(model(x), 1)
+        out = []
+        for i in range(x.shape[0]):
+            order = sorted(range(probs.shape[1]), key=lambda c: -float(probs[i, c]))[:top_k]
+            m = torch.zeros(f.shape[2:])
+            for rank, cls in enumerate(order, start=1):
+                cam = sum(model.classifier.weight[cls, k] * f[i, k] for k in range(f.shape[1]))
+                m = m + cam / 2 ** rank
+            up = nn.functional.interpolate(m[None, None], size=x.shape[2:], mode="bilinear", align_corners=False)[0, 0]
+            up = up.clamp(min=0)
+            out.append(up / up.max())
+        return torch.stack(out)
+
+
+@pytest.mark.parametrize("top_k", [1, 2])
+def test_robust_cam_equals_hand_computation(top_k: int) -> None:
+    model = TinyGap().eval()
+    x = torch.rand(3, 3, 12, 12, generator=_gen(13))
+    cam = PD.robust_cam(model, x, top_k)
+    assert cam.shape == (3, 12, 12)
+    assert float(cam.min()) >= 0.0 and torch.allclose(cam.amax((1, 2)), torch.ones(3))
+    torch.testing.assert_close(cam, _hand_rcam(model, x, top_k), atol=1e-6, rtol=0)
+
+
+def test_robust_cam_ranks_descending() -> None:
+    """Top-1 R-CAM is the predicted class's CAM, not the least likely class's (the port's bug)."""
+    model = TinyGap().eval()
+    x = torch.rand(4, 3, 12, 12, generator=_gen(14))
+    with torch.no_grad():
+        f, pred = model.features(x), model(x).argmax(1)
+        worst = model(x).argmin(1)
+    cams = PD.class_activation_maps(f, model.classifier.weight, torch.stack([pred, worst], 1))
+    ours = PD.robust_cam(model, x, 1)
+    for i in range(4):
+        up = nn.functional.interpolate(cams[i:i + 1, :1], size=(12, 12), mode="bilinear", align_corners=False)[0, 0].clamp(min=0)
+        torch.testing.assert_close(ours[i], up / up.max())
+
+
+def test_robust_cam_resnet_adapter_and_errors() -> None:
+    torch.manual_seed(0)
+    net = models.ResNetCifar(8, num_classes=10).eval()
+    x = torch.rand(2, 3, 32, 32, generator=_gen(15))
+    parts = PD.cam_parts(net)
+    with torch.no_grad():
+        torch.testing.assert_close(parts.linear(parts.features(x).mean((2, 3))), net(x))
+    cam = PD.robust_cam(net, x, 3)
+    assert cam.shape == (2, 32, 32) and float(cam.min()) >= 0 and float(cam.max()) <= 1
+    with pytest.raises(TypeError):
+        PD.cam_parts(nn.Sequential(nn.Conv2d(3, 4, 3)))
+
+
+def test_robust_cam_all_negative_is_zero() -> None:
+    feats = lambda x: torch.ones(x.shape[0], 2, 3, 3)  # noqa: E731
+    linear = nn.Linear(2, 3)
+    with torch.no_grad():
+        linear.weight.fill_(-1.0)
+    cam = PD.robust_cam(PD.CamParts(feats, linear), torch.rand(2, 3, 6, 6), 2)
+    assert torch.equal(cam, torch.zeros(2, 6, 6))
+
+
+# ---------------------------------------------------------------------------------------------
+# Wavelet denoising
+
+
+def _images(kind: str, n: int, h: int, w: int, seed: int) -> torch.Tensor:
+    g = _gen(seed)
+    if kind == "uniform":
+        return torch.rand(n, 3, h, w, generator=g)
+    # sparse bright spots on a dark noisy background: here the 0.14 per-channel clip matters
+    spots = (torch.rand(n, 3, h, w, generator=g) > 0.97).float() * 0.9
+    return spots + 0.05 * torch.rand(n, 3, h, w, generator=g)
+
+
+def _reference(x: torch.Tensor, **kw) -> torch.Tensor:
+    arr = x.double().permute(0, 2, 3, 1).numpy()
+    return torch.from_numpy(np.stack([PD.reference_wavelet_denoise(a, **kw) for a in arr])).permute(0, 3, 1, 2)
+
+
+@pytest.mark.parametrize("kind,h,w", [("uniform", 32, 32), ("spots", 32, 32), ("uniform", 33, 27),
+                                      ("spots", 17, 40)])
+@pytest.mark.parametrize("clip_channels", [True, False])
+def test_wavelet_denoise_matches_skimage_legacy(kind: str, h: int, w: int, clip_channels: bool) -> None:
+    x = _images(kind, 4, h, w, seed=16)
+    ref = _reference(x, clip_channels=clip_channels)
+    ours = PD.wavelet_denoise(x, clip_channels=clip_channels)          # float32 in, float32 compute
+    assert ours.shape == x.shape and ours.dtype == x.dtype
+    assert float((ours.double() - ref).abs().max()) < 1e-5
+    assert float(ours.min()) >= 0.0 and float(ours.max()) <= 1.0
+    ours64 = PD.wavelet_denoise(x.double(), clip_channels=clip_channels)  # float64: the reference exactly
+    assert ours64.dtype == torch.float64 and float((ours64 - ref).abs().max()) < 1e-12
+
+
+def test_per_channel_clip_is_what_distinguishes_legacy() -> None:
+    x = _images("spots", 4, 32, 32, seed=16)
+    assert float((PD.wavelet_denoise(x) - PD.wavelet_denoise(x, clip_channels=False)).abs().max()) > 1e-4
+    assert float((PD.wavelet_denoise(x) - _reference(x, clip_channels=False).float()).abs().max()) > 1e-4
+
+
+@pytest.mark.parametrize("method", ["visu", "hard"])
+@pytest.mark.parametrize("wavelet,h,w", [("db1", 32, 32), ("db2", 31, 36)])
+def test_wavelet_variants_match_skimage(method: str, wavelet: str, h: int, w: int) -> None:
+    x = _images("uniform", 3, h, w, seed=17)
+    ours = PD.wavelet_denoise(x, sigma=0.08, method=method, wavelet=wavelet)
+    ref = _reference(x, sigma=0.08, method=method, wavelet=wavelet)
+    assert float((ours.double() - ref).abs().max()) < 1e-5
+
+
+def _pywt_denoise_plane(plane: np.ndarray, thresholds, mode: str, wavelet: str = "db1") -> np.ndarray:
+    levels = max(pywt.dwtn_max_level(plane.shape, wavelet) - 3, 1)
+    coeffs = pywt.wavedec2(plane, wavelet, mode="symmetric", level=levels)
+    out = [coeffs[0]] + [tuple(pywt.threshold(d, thresholds(d), mode=mode) for d in level) for level in coeffs[1:]]
+    return pywt.waverec2(out, wavelet, mode="symmetric")[:plane.shape[0], :plane.shape[1]]
+
+
+@pytest.mark.parametrize("method", ["bayes", "visu", "hard"])
+def test_wavelet_threshold_definitions(method: str) -> None:
+    """The 2-D denoiser against the formulas written out with PyWavelets (odd size, 3 levels)."""
+    planes = np.random.default_rng(0).random((3, 67, 70))
+    sigma = 0.1
+    bayes = lambda d: sigma ** 2 / math.sqrt(max(float(np.mean(d * d)) - sigma ** 2, np.finfo(float).eps))  # noqa: E731
+    visu = lambda d: sigma * math.sqrt(2 * math.log(67 * 70))  # noqa: E731
+    thr, mode = {"bayes": (bayes, "soft"), "visu": (visu, "soft"), "hard": (bayes, "hard")}[method]
+    expected = np.stack([_pywt_denoise_plane(p, thr, mode) for p in planes])
+    ours = PD.wavelet_threshold(torch.from_numpy(planes), sigma, method).numpy()
+    assert PD.default_levels(67, 70) == 3
+    np.testing.assert_allclose(ours, expected, atol=1e-12)
+
+
+def test_hard_keeps_or_zeroes_coefficients() -> None:
+    plane = torch.rand(1, 32, 32, generator=_gen(18), dtype=torch.float64)
+    den = PD.wavelet_threshold(plane, 0.2, "hard")
+    before, after = PD.wavedec(plane, "db1", 2), PD.wavedec(den, "db1", 2)
+    torch.testing.assert_close(after.approx, before.approx)
+    for b, a in zip(before.details, after.details):
+        assert bool((((a - b).abs() < 1e-12) | (a.abs() < 1e-12)).all())
+        assert int((a.abs() < 1e-12).sum()) > 0
+
+
+def _sure_brute(x: np.ndarray) -> float:
+    """argmin over t in {0} U {|x_i|} of SURE(t) = n - 2 #{|x|<=t} + sum min(x^2, t^2), written out."""
+    n = x.size
+    cands = np.concatenate([[0.0], np.abs(x).ravel()])
+    risks = [n - 2 * np.sum(np.abs(x) <= t) + np.sum(np.minimum(x * x, t * t)) for t in cands]
+    return float(cands[int(np.argmin(risks))])
+
+
+def test_sure_threshold_minimises_stein_risk() -> None:
+    rng = np.random.default_rng(1)
+    n = 16 * 16
+    signal = np.where(rng.random((2, 3, 16, 16)) < 0.3, rng.normal(0, 6, (2, 3, 16, 16)), 0.0)
+    d = signal + rng.normal(0, 1, signal.shape)           # sigma = 1, dense enough for the SURE branch
+    t = PD.sure_threshold(torch.from_numpy(d), 1.0).numpy()
+    universal = math.sqrt(2 * math.log(n))
+    for b in range(2):
+        for s in range(3):
+            assert t[b, s, 0, 0] == pytest.approx(min(_sure_brute(d[b, s]), universal), abs=1e-9)
+    noise = rng.normal(0, 0.5, (1, 1, 16, 16))               # sparse (pure noise): universal threshold
+    assert float(PD.sure_threshold(torch.from_numpy(noise), 0.5)) == pytest.approx(0.5 * universal)
+    out = PD.wavelet_denoise(_images("uniform", 2, 32, 32, 19), method="sure")
+    assert out.shape == (2, 3, 32, 32) and float(out.min()) >= 0 and float(out.max()) <= 1
+
+
+def test_ycbcr_and_levels_follow_skimage() -> None:
+    from skimage.color import rgb2ycbcr, ycbcr2rgb
+
+    x = torch.rand(2, 3, 5, 7, generator=_gen(20), dtype=torch.float64)
+    ycc = PD.rgb_to_ycbcr(x)
+    np.testing.assert_allclose(ycc.permute(0, 2, 3, 1).numpy(), rgb2ycbcr(x.permute(0, 2, 3, 1).numpy()), atol=1e-12)
+    np.testing.assert_allclose(PD.ycbcr_to_rgb(ycc).permute(0, 2, 3, 1).numpy(),
+                               ycbcr2rgb(ycc.permute(0, 2, 3, 1).numpy()), atol=1e-12)
+    assert (PD.default_levels(32, 32), PD.default_levels(299, 299), PD.default_levels(8, 8)) == (2, 5, 1)
+    for wavelet in ("db1", "haar", "db2"):
+        for h, w in [(1, 1), (15, 16), (16, 17), (31, 64), (65, 64), (300, 299)]:
+            assert PD.default_levels(h, w, wavelet) == max(pywt.dwtn_max_level((h, w), wavelet) - 3, 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Other denoisers, pipeline
+
+
+def _noisy_smooth(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    g = _gen(seed)
+    yy, xx = torch.meshgrid(torch.linspace(0, 1, 24), torch.linspace(0, 1, 24), indexing="ij")
+    clean = torch.stack([0.2 + 0.6 * xx, 0.3 + 0.4 * yy, 0.5 + 0.3 * (xx * yy)])[None].repeat(2, 1, 1, 1)
+    return clean, (clean + 0.08 * torch.randn(clean.shape, generator=g)).clamp(0, 1)
+
+
+@pytest.mark.parametrize("name", sorted(PD.DENOISERS))
+def test_denoisers_common_signature_and_denoise(name: str) -> None:
+    clean, noisy = _noisy_smooth(21)
+    out = PD.DENOISERS[name](noisy)
+    assert out.shape == noisy.shape and out.dtype == noisy.dtype
+    assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0
+    mse = lambda a: float(((a - clean) ** 2).mean())  # noqa: E731
+    assert mse(out) < mse(noisy), name
+
+
+def test_denoiser_identities() -> None:
+    x = torch.rand(2, 3, 19, 21, generator=_gen(22), dtype=torch.float64)
+    torch.testing.assert_close(PD.dct_denoise(x, threshold=0.0), x)
+    torch.testing.assert_close(PD.anisotropic_diffusion(x, n_iter=0), x)
+    _, smooth = _noisy_smooth(23)
+    smooth = PD.anisotropic_diffusion(smooth)
+    assert float((PD.jpeg(smooth, quality=100) - smooth).abs().mean()) < 0.01
+    assert float((PD.jpeg(smooth, quality=10) - smooth).abs().mean()) > 0.01
+    const = torch.full((1, 3, 16, 16), 0.4)
+    for fn in (PD.dct_denoise, PD.anisotropic_diffusion, PD.wavelet_denoise):
+        torch.testing.assert_close(fn(const), const)
+
+
+def test_defend_is_deflect_then_denoise() -> None:
+    x = torch.rand(2, 3, 32, 32, generator=_gen(24))
+    expected = PD.wavelet_denoise(PD.deflect(x, 20, 3, generator=_gen(25)), 0.04)
+    torch.testing.assert_close(PD.defend(x, 20, 3, generator=_gen(25)), expected)
