@@ -277,3 +277,12 @@ def test_skip_first_never_drops_the_first_layer():
     run = _tiny_run(0, rank_layers="skip_first")
     drops = [e["dropped"] for e in run["events"] if e["kind"] == "drop"]
     assert all("conv1" not in d and sum(d.values()) == round(0.3 * 6) for d in drops)
+
+
+def test_divergence_is_reported_clearly():
+    torch.manual_seed(0)
+    model = models.VanillaConvNet(depth=2, width=6, size=16)
+    x = (torch.rand(64, 3, 16, 16) * 255).to(torch.uint8)
+    y = torch.randint(0, 10, (64,))
+    with pytest.raises(FloatingPointError, match="diverged"):
+        R.train(model, x, y, x[:16], y[:16], R.Schedule(epochs=3, fraction=0.0), R.TrainSpec(lr=float("inf"), batch_size=16), 0)

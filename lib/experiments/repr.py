@@ -9,7 +9,7 @@ Figs 5.6-5.8, Tables 5.2-5.3) share it.
 Data (every run): a stratified `TRAIN_SIZE` subset of the training split (fixed, split seed 0), a
 stratified `VAL_SIZE` subset of the validation split for the data-driven rankings (the thesis's 5K
 held-out images), a stratified `TEST_SIZE` subset of the test split for every final accuracy (the
-per-epoch curves use its first `CURVE_SIZE` images, to keep evaluation cheap). No
+per-epoch curves use the first `CURVE_SIZE` images of it, shuffled once, to keep evaluation cheap). No
 augmentation (the thesis names none; the official code uses none). Standard and RePr runs with the
 same seed share initialisation and batch order, so comparisons are paired by seed.
 """
@@ -77,10 +77,14 @@ def splits(cfg: Config) -> dict[str, ImageSet]:
     """The fixed train / val / test subsets every run uses (module docstring)."""
     if "splits" not in cfg.memo:
         data = cfg.dataset()
+        test = stratified_subset(data.test, cfg.test_size, 0) if cfg.test_size else data.test
+        # Shuffled once (seed 0): the per-epoch curves use the first CURVE_SIZE test images, and image
+        # folders list their images class by class, so an unshuffled head would hold a few classes only.
+        test = test.take(torch.randperm(len(test), generator=torch.Generator().manual_seed(0)).to(test.labels.device))
         cfg.memo["splits"] = {
             "train": stratified_subset(data.train, cfg.train_size, 0) if cfg.train_size else data.train,
             "val": stratified_subset(data.val, cfg.val_size, 0) if cfg.val_size else data.val,
-            "test": stratified_subset(data.test, cfg.test_size, 0) if cfg.test_size else data.test,
+            "test": test,
         }
     return cfg.memo["splits"]
 
@@ -345,7 +349,9 @@ def kd_runs(cfg: Config) -> dict[str, list[Run]]:
     teacher = teacher_run(cfg)
     runs = {}
     for kd in (False, True):
-        rep = [base_run(cfg, seed=s, teacher=teacher if kd else None) for s in cfg.seeds]
+        rep = [base_run(cfg, seed=s, teacher=teacher if kd else None,
+                        spec={"kd_temperature": cfg.kd_temperature, "kd_alpha": cfg.kd_alpha} if kd else {})
+               for s in cfg.seeds]
         suffix = " + KD" if kd else ""
         runs["Standard" + suffix] = [standard(r) for r in rep]
         runs["RePr (Ortho)" + suffix] = rep

@@ -151,7 +151,6 @@ def oracle_drops(model: nn.Module, images: Tensor, labels: Tensor, batch_size: i
     was = model.training
     model.eval()
     base = _accuracy(model, images, labels, batch_size)
-    out: dict[str, Tensor] = {}
     units = [(name, f) for name, (conv, _) in models.prunable_convs(model).items() for f in range(conv.out_channels)]
     drops = {name: torch.zeros(conv.out_channels) for name, (conv, _) in models.prunable_convs(model).items()}
     for name, f in (progress(iter(units)) if progress else units):
@@ -164,9 +163,8 @@ def oracle_drops(model: nn.Module, images: Tensor, labels: Tensor, batch_size: i
             drops[name][f] = base - _accuracy(model, images, labels, batch_size)
         finally:
             hook.remove()
-    out.update(drops)
     model.train(was)
-    return out
+    return drops
 
 
 def _activation_stats(model: nn.Module, images: Tensor, labels: Tensor, batch_size: int,
@@ -688,6 +686,9 @@ def train(model: nn.Module, train_images: Tensor, train_labels: Tensor, test_ima
                 loss = spec.kd_alpha * t * t * soft + (1 - spec.kd_alpha) * loss
             if spec.ortho_lambda:
                 loss = loss + spec.ortho_lambda * ortho_loss(model)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"training diverged: loss {loss.item()} at epoch {epoch + 1}, step {step + 1} "
+                                         f"(lr {lr:g}, optimizer {spec.optimizer}); lower the learning rate")
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if dropper.active:

@@ -57,10 +57,10 @@ cfg = lib.config.resolve("repr", globals())
 # ## Fig. 5.7
 
 # %%
-figures.fig5_7(cfg, ex.run_fig5_7(cfg))
+figures.fig5_7(cfg, ex.run_fig5_7(cfg), ex.base_run(cfg).schedule)
 
 # %% [markdown]
 # ## Fig. 5.8
 
 # %%
-figures.fig5_8(cfg, ex.run_fig5_8(cfg))
+figures.fig5_8(cfg, ex.run_fig5_8(cfg), ex.base_run(cfg).schedule)

@@ -47,6 +47,8 @@ TEACHER_DEPTH = 8                # KD teacher: ResNet-(6n+2) trained the standar
 RESNET_OPTIMIZER = "momentum"     # ResNets' optimizer
 RESNET_LR = 0.05                  # ResNets' learning rate
 ORTHO_LAMBDA = 0.01               # weight of the orthogonality loss (thesis 0.01)
+KD_TEMPERATURE = 2.0              # distillation temperature T (not given in the thesis)
+KD_ALPHA = 0.5                    # weight of the soft-target term, alpha·T²·KL + (1 − alpha)·CE
 
 # %%
 import lib
