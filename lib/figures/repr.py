@@ -602,12 +602,14 @@ def table5_5(cfg: Config, res: pd.DataFrame) -> Record:
     g = res.groupby(["family", "layers", "scheme"]).test_err.agg(_mean_sd).unstack("scheme")
     size = res.groupby(["family", "layers"])[["params_k", "inf_time_rel"]].first()
     paper = PAPER_TABLE5_5.set_index(["family", "layers"])
-    table = paper.join(size.rename(columns={"params_k": "params_k (ours)", "inf_time_rel": "inf_time_rel (ours, CPU)"}))
-    table["C10 Std (ours)"] = g["Std"] if "Std" in g else ""
-    table["C10 RePr (ours)"] = g["RePr"] if "RePr" in g else ""
-    table = table.fillna("not run").round(2)
-    rec.table(table, "table5_5", "Test error (%); ours mean ± sd over seeds. CIFAR-100 and DenseNets are not run "
-              "(no CIFAR-100 here; DenseNets out of the CPU budget).")
+    ours = size.rename(columns={"params_k": "params_k (ours)", "inf_time_rel": "inf_time_rel (ours, CPU)"}).round(2)
+    ours["C10 Std (ours)"] = g["Std"] if "Std" in g else None
+    ours["C10 RePr (ours)"] = g["RePr"] if "RePr" in g else None
+    table = paper.join(ours, how="outer").sort_index()
+    table[list(paper.columns)] = table[list(paper.columns)].astype(object).where(table[list(paper.columns)].notna(), "—")
+    table[list(ours.columns)] = table[list(ours.columns)].astype(object).where(table[list(ours.columns)].notna(), "not run")
+    rec.table(table, "table5_5", "Test error (%); ours mean ± sd over seeds; '—': not in the thesis. CIFAR-100 and "
+              "DenseNets are not run (no CIFAR-100 here; DenseNets out of the CPU budget).")
     rec.data(res, "table5_5_per_seed")
     van = res[res.family == "vanilla"]
     tests = {d: C.greater(per_seed(van[van.scheme == "Std"], f"vanilla|{d}|Std", "test_err"),
