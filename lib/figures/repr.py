@@ -522,7 +522,7 @@ def fig5_9(cfg: Config, res: dict, schedule=None) -> Record:
     return rec.save()
 
 
-def _two_col(cfg: Config, res: pd.DataFrame, groups: list[str], paper: dict[str, tuple[float, float]]) -> pd.DataFrame:
+def _two_col(res: pd.DataFrame, groups: list[str], paper: dict[str, tuple[float, float]]) -> pd.DataFrame:
     ours = res.groupby("group").test_acc.agg(_mean_sd)
     table = pd.DataFrame(index=pd.Index(groups, name="scheme"))
     table["CIFAR-10 (thesis)"] = [paper[g][0] for g in groups]
@@ -536,7 +536,7 @@ def table5_2(cfg: Config, res: pd.DataFrame) -> Record:
     rec = _record(cfg, "table5_2", "Table 5.2: adding the orthogonality loss (OL, λ = 0.01)",
                   "Test accuracy of C^3(32) with and without the orthogonality loss, standard and RePr training.")
     paper = {"Std": (72.1, 47.2), "Std+OL": (72.8, 48.3), "RePr": (76.4, 58.2), "RePr+OL": (76.7, 58.6)}
-    rec.table(_two_col(cfg, res, list(paper), paper), "table5_2", f"Test accuracy (%), λ = {cfg.ortho_lambda:g}, OL = Σ_ℓ Σ|ŴŴᵀ − I|.")
+    rec.table(_two_col(res, list(paper), paper), "table5_2", f"Test accuracy (%), λ = {cfg.ortho_lambda:g}, OL = Σ_ℓ Σ|ŴŴᵀ − I|.")
     rec.data(res, "table5_2_per_seed")
     t = {b: C.at_most([a - b_ for a, b_ in zip(per_seed(res, f"{b}+OL"), per_seed(res, b))], 1.5) for b in ("Std", "RePr")}
     rec.claim(C.Claim("repr.table5_2.ol_adds_little",
@@ -549,7 +549,7 @@ def table5_3(cfg: Config, res: pd.DataFrame) -> Record:
     rec = _record(cfg, "table5_3", "Table 5.3: knowledge distillation vs RePr",
                   "Test accuracy of C^3(32): standard, KD, RePr, KD + RePr.")
     paper = {"Std": (72.1, 47.2), "KD": (74.8, 56.5), "RePr": (76.4, 58.2), "KD+RePr": (83.1, 64.1)}
-    rec.table(_two_col(cfg, res, list(paper), paper), "table5_3", "Test accuracy (%); KD teacher as in Fig. 5.9.")
+    rec.table(_two_col(res, list(paper), paper), "table5_3", "Test accuracy (%); KD teacher as in Fig. 5.9.")
     rec.data(res, "table5_3_per_seed")
     t1 = C.greater(per_seed(res, "KD+RePr"), per_seed(res, "KD"))
     t2 = C.greater(per_seed(res, "KD+RePr"), per_seed(res, "RePr"))
