@@ -9,6 +9,7 @@ Map (modules by concern):
     data         dataset specs (cifar10, cifar100, imagefolder:PATH, imagenet:PATH, synthetic, auto)
     distortions  AWGN and Gaussian blur, batched and seeded, units stated
     models       the papers' networks, and access to their conv activations
+    pretrained   torchvision's ImageNet ResNet-50 / VGG-19 / Inception-v3, [0, 1] input, CAM parts
     cca          canonical correlation analysis (CCA, SVCCA) of filter activations
     train        training loops, early stopping, filter-level freezing, cached baselines
     claims       verdicts (holds / fails / inconclusive) computed from seed-level numbers
@@ -22,7 +23,7 @@ Map (modules by concern):
 from importlib import import_module
 from types import ModuleType
 
-__all__ = ["paths", "config", "repro", "progress", "cache", "data", "distortions", "models",
+__all__ = ["paths", "config", "repro", "progress", "cache", "data", "distortions", "models", "pretrained",
            "cca", "train", "claims", "report", "methods", "experiments", "figures"]
 
 

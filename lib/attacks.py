@@ -43,7 +43,8 @@ Labels and already-misclassified images
 
 Libraries (see `LIBRARIES` and `NON_PAPER_DEFAULTS`)
     fgsm, igsm, deepfool, lbfgs, cw   written here in PyTorch (+ SciPy L-BFGS-B for lbfgs)
-    jsma                              ART 1.20.1 `SaliencyMapMethod` on the softmax output
+    jsma                              own: ART 1.20.1 `SaliencyMapMethod`'s algorithm on the softmax
+                                      output, batched (`impl="art"` runs ART; tests compare the two)
     cw with `impl="art"`              ART `CarliniL2Method` (for comparison only: see its caveats)
 ART (`adversarial-robustness-toolbox`) is imported lazily, only by the attacks that use it.
 
@@ -58,7 +59,7 @@ import contextlib
 import math
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
@@ -84,7 +85,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "fgsm": {"eps": None},
     "igsm": {"eps": None, "alpha": 1.0 / 255.0, "steps": None, "early_stop": True},
     "deepfool": {"overshoot": 0.02, "max_iter": 50, "candidates": 10},
-    "jsma": {"theta": 1.0, "gamma": 1.0, "target": "random", "batch_size": 128},
+    "jsma": {"theta": 1.0, "gamma": 1.0, "target": "random", "batch_size": 128, "impl": "own"},
     "lbfgs": {"loss": "runner_up", "binary_search_steps": 5, "max_iter": 1000, "initial_const": 1e-2,
               "maxcor": 10},
     "cw": {"binary_search_steps": 5, "max_iter": 1000, "learning_rate": 5e-3, "initial_const": 1e-2,
@@ -96,7 +97,7 @@ LIBRARIES: dict[str, str] = {
     "fgsm": "own (PyTorch)",
     "igsm": "own (PyTorch)",
     "deepfool": "own (PyTorch), after the authors' LTS4/DeepFool code",
-    "jsma": "ART adversarial-robustness-toolbox SaliencyMapMethod",
+    "jsma": "own (PyTorch), ART 1.20.1 SaliencyMapMethod's algorithm batched; impl='art': ART itself",
     "lbfgs": "own (PyTorch + scipy.optimize.minimize L-BFGS-B), after cleverhans 3 LBFGS",
     "cw": "own (PyTorch, Adam in tanh space), after Carlini & Wagner's nn_robust_attacks / cleverhans 3"
           "; impl='art': ART CarliniL2Method",
@@ -463,26 +464,64 @@ def _art_version() -> str:
     return str(art.__version__)
 
 
-def _jsma(model: nn.Module, x: Tensor, y: Tensor, o: dict, seed: int) -> tuple[Tensor, dict]:
-    from art.attacks.evasion import SaliencyMapMethod
-
-    logits0 = _logits(model, x)
+def _jsma_targets(logits0: Tensor, y: Tensor, target: str, seed: int) -> Tensor:
     n, n_cls = logits0.shape
-    if o["target"] == "random":   # uniform over the other classes, drawn for every image (seeded)
+    if target == "random":   # uniform over the other classes, drawn for every image (seeded)
         offset = np.random.default_rng(seed).integers(1, n_cls, size=n)
-        targets = (y + torch.as_tensor(offset, device=y.device)) % n_cls
-    elif o["target"] == "runner_up":
-        targets = _others_argmax(logits0, y)
-    else:
-        raise ValueError(f"jsma target must be 'random' or 'runner_up', got {o['target']!r}")
+        return (y + torch.as_tensor(offset, device=y.device)) % n_cls
+    if target == "runner_up":
+        return _others_argmax(logits0, y)
+    raise ValueError(f"jsma target must be 'random' or 'runner_up', got {target!r}")
+
+
+def _jsma(model: nn.Module, x: Tensor, y: Tensor, o: dict, seed: int) -> tuple[Tensor, dict]:
+    """JSMA with ART 1.20.1's `SaliencyMapMethod` semantics, batched in PyTorch (`impl="art"` runs ART itself).
+
+    Per iteration and still-active image: the gradient of the target class's softmax probability;
+    the two features with the largest gradient among those not yet at the clip bound (theta > 0) are
+    increased by theta and clipped; an image stops when it is classified as the target, when the
+    share of features it has touched exceeds gamma, or when no feature is left. One forward/backward
+    pass per iteration for all active images (ART: one gradient call per iteration per batch of 128,
+    through its generic class-gradient wrapper, ~20× slower on CPU here).
+    """
+    logits0 = _logits(model, x)
+    targets = _jsma_targets(logits0, y, o["target"], seed)
     x_adv = x.clone()
     idx = (logits0.argmax(1) == y).nonzero().squeeze(1)
-    if idx.numel():
-        clf = _art_classifier(nn.Sequential(model, nn.Softmax(dim=1)), x, n_cls)
+    if idx.numel() and o["impl"] == "art":
+        from art.attacks.evasion import SaliencyMapMethod
+
+        clf = _art_classifier(nn.Sequential(model, nn.Softmax(dim=1)), x, logits0.shape[1])
         jsma = SaliencyMapMethod(clf, theta=float(o["theta"]), gamma=float(o["gamma"]),
                                  batch_size=int(o["batch_size"]), verbose=False)
         adv = jsma.generate(x[idx].cpu().numpy(), y=targets[idx].cpu().numpy())
         x_adv[idx] = torch.as_tensor(adv, dtype=torch.float32, device=x.device).clamp(0.0, 1.0)
+    elif idx.numel():
+        theta, gamma = float(o["theta"]), float(o["gamma"])
+        flat = x_adv[idx].flatten(1).clone()                       # [M, D]
+        tgt = targets[idx]
+        d = flat.shape[1]
+        space = flat < 1.0 if theta > 0 else flat > 0.0
+        touched = torch.zeros_like(space)
+        active = torch.ones(len(idx), dtype=torch.bool, device=x.device)
+        with torch.enable_grad():
+            while active.any():
+                a = active.nonzero().squeeze(1)
+                xa = flat[a].detach().requires_grad_(True)
+                prob = torch.softmax(model(xa.view(-1, *x.shape[1:])), 1).gather(1, tgt[a, None]).sum()
+                (g,) = torch.autograd.grad(prob, xa)
+                g = g.masked_fill(~space[a], float("-inf") if theta > 0 else float("inf"))
+                feats = (g if theta > 0 else -g).topk(2, dim=1).indices      # [A, 2]
+                rows = a[:, None].expand(-1, 2)
+                touched[rows, feats] = True
+                new = flat[rows, feats] + theta
+                flat[rows, feats] = new.clamp(max=1.0) if theta > 0 else new.clamp(min=0.0)
+                space[rows, feats] &= (flat[rows, feats] < 1.0) if theta > 0 else (flat[rows, feats] > 0.0)
+                with torch.no_grad():
+                    pred = model(flat[a].view(-1, *x.shape[1:])).argmax(1)
+                keep = (pred != tgt[a]) & (touched[a].sum(1).float() / d <= gamma) & space[a].any(1)
+                active[a] = keep
+        x_adv[idx] = flat.view(-1, *x.shape[1:]).detach()
     return x_adv, {"targets": targets.tolist(), "features_changed": (x_adv != x).flatten(1).sum(1).tolist()}
 
 
@@ -667,8 +706,8 @@ def attack(model: nn.Module, images: Tensor, labels: Tensor, kind: Attack | str,
             raise ValueError(f"{kind.value} needs exactly one of budget= (target RMSE) or eps= (L∞ step)")
         if o["eps"] is not None and not 0 <= float(o["eps"]) <= 1:
             raise ValueError(f"eps must be in [0, 1] (pixel scale), got {o['eps']!r}")
-    if kind is Attack.CW and o["impl"] not in ("own", "art"):
-        raise ValueError(f"cw impl must be 'own' or 'art', got {o['impl']!r}")
+    if kind in (Attack.CW, Attack.JSMA) and o["impl"] not in ("own", "art"):
+        raise ValueError(f"{kind.value} impl must be 'own' or 'art', got {o['impl']!r}")
 
     library = LIBRARIES[kind.value]
     version = f"torch {torch.__version__}"
@@ -681,7 +720,8 @@ def attack(model: nn.Module, images: Tensor, labels: Tensor, kind: Attack | str,
             x_adv, extra = _deepfool(model, x, y, o)
         elif kind is Attack.JSMA:
             x_adv, extra = _jsma(model, x, y, o, seed)
-            version += f", adversarial-robustness-toolbox {_art_version()}"
+            if o["impl"] == "art":
+                library, version = "ART SaliencyMapMethod", version + f", adversarial-robustness-toolbox {_art_version()}"
         elif kind is Attack.LBFGS:
             import scipy
             x_adv, extra = _lbfgs(model, x, y, o)
@@ -708,3 +748,50 @@ def attack(model: nn.Module, images: Tensor, labels: Tensor, kind: Attack | str,
               "options": o, **extra,
               "non_paper_defaults": {**NON_PAPER_DEFAULTS["all"], **NON_PAPER_DEFAULTS[kind.value]}}
     return AttackResult(images=x_adv, success=success, rmse=rmse(x, x_adv).to(x.device), params=params)
+
+
+def bpda_eot(model: nn.Module, images: Tensor, labels: Tensor, defence: Callable[[Tensor], Tensor], budget: float,
+             steps: int = 20, eot: int = 5, step_size: float | None = None) -> Tensor:
+    """Adaptive attack on a randomised input defence: BPDA + EOT (Athalye, Carlini, Wagner 2018).
+
+    Untargeted PGD in the L2 ball of normalised RMSE `budget` (radius budget·sqrt(C·H·W)) around
+    each image, intersected with [0, 1]. At every step the loss gradient is averaged over `eot`
+    draws of the defence (Expectation over Transformation), and the defence is treated as the
+    identity on the backward pass (Backward Pass Differentiable Approximation: pixel deflection and
+    wavelet shrinkage are not usefully differentiable): grad = mean_e ∇_{t} CE(model(t), y) at
+    t = defence(x). Step: x <- proj(x + α·g/‖g‖₂), α = `step_size` (default 2.5·radius/steps, the
+    usual PGD rule). Starts at the clean image; returns the last iterate.
+
+    Args:
+        model: logits model on [0, 1] images (eval mode is set and restored; parameters untouched).
+        images: `[N, 3, H, W]` float in [0, 1]; labels `[N]` int64.
+        defence: `[N, 3, H, W] -> [N, 3, H', W']`, stochastic (draws its own randomness).
+        budget: normalised RMSE in (0, 1].
+
+    Returns:
+        `[N, 3, H, W]` float32 adversarial images in [0, 1] with rmse <= budget.
+    """
+    _check_budget(budget)
+    x0, y = _check_inputs(images, labels)
+    radius = budget * math.sqrt(x0[0].numel())
+    alpha = step_size if step_size is not None else 2.5 * radius / max(steps, 1)
+    x = x0.clone()
+    with _frozen(model), torch.enable_grad():
+        for _ in range(steps):
+            grad = torch.zeros_like(x)
+            for _ in range(eot):
+                with torch.no_grad():
+                    t = defence(x)
+                t = t.detach().requires_grad_(True)
+                loss = F.cross_entropy(model(t), y, reduction="sum")
+                g, = torch.autograd.grad(loss, t)
+                if g.shape != x.shape:   # a defence that resizes: bring the gradient back (BPDA as resize)
+                    g = F.interpolate(g, size=x.shape[-2:], mode="bilinear", align_corners=False)
+                grad += g
+            norm = grad.flatten(1).norm(dim=1).clamp_min(1e-12)
+            x = x + alpha * grad / _bview(norm, x)
+            delta = x - x0
+            dn = delta.flatten(1).norm(dim=1)
+            delta = delta * _bview(torch.clamp(radius / dn.clamp_min(1e-12), max=1.0), delta)
+            x = (x0 + delta).clamp(0.0, 1.0).detach()
+    return x.float()

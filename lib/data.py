@@ -6,8 +6,13 @@ Specs:
     imagefolder:PATH       a directory or .tar.gz holding `train/<class>/*` and optionally
                            `test/<class>/*`; without `test/`, a fixed stratified test split is carved
                            from `train/` (the record says so).
-    imagenet:PATH          an ImageNet-style root (`train/<wnid>/*`, `val/<wnid>/*`), resized to 256 and
-                           centre-cropped to 224.
+    imagenet:PATH          ImageNet validation in ImageFolder layout: a directory or .tar(.gz) holding
+                           `val/<wnid>/*.JPEG` (what valprep.sh makes of ILSVRC2012_img_val.tar), optionally
+                           under one top folder. The val images, shorter side resized to 342 and
+                           centre-cropped to 299×299, are the TEST set; train and val are empty
+                           (`[0, 3, 299, 299]`): the models are torchvision's pretrained ones and
+                           `train/` is never read. Classes = sorted wnid folder names. A bare
+                           `imagenet` means `<data root>/imagenet` (`$REPRO_DATA_ROOT`, default `<repo>/data`).
     synthetic[:k=v,...]    the generated stand-in (keys: classes=10|100, n=train+val size, test=N).
     auto                   `$REPRO_DATA` if set (a bare path means imagefolder:PATH), else the CIFAR-10
                            JPEG archive in ../shared/data, else torchvision CIFAR-10, else the synthetic
@@ -22,6 +27,7 @@ import hashlib
 import io
 import os
 import tarfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -32,6 +38,11 @@ from torch import Tensor
 from lib import cache, paths
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".webp")
+IMAGENET_CROP = 299   # the thesis's input for ResNet-50, VGG-19 and Inception-v3 (shorter side 342 first)
+IMAGENET_LAYOUT = ("Expected the ImageNet validation images in ImageFolder layout, val/<wnid>/*.JPEG (e.g. "
+                   "val/n01440764/ILSVRC2012_val_00000293.JPEG; valprep.sh sorts the flat ILSVRC2012_img_val.tar "
+                   "into these wnid folders), in a directory or .tar/.tar.gz, passed as "
+                   'DATA="imagenet:/path/to/ILSVRC2012" (or --data / REPRO_DATA).')
 
 
 class DataError(RuntimeError):
@@ -225,38 +236,42 @@ def _decode(blob: bytes, name: str, resize: int | None) -> np.ndarray:
 
 
 def _resize_centre_crop(im, crop: int):
-    """Resize the short side to crop*8/7 (256 for 224) and centre-crop `crop`×`crop`."""
-    from PIL import Image
+    """Resize the shorter side to round(crop*8/7) (256 for 224, 342 for 299; PIL bilinear) and centre-crop
+    `crop`×`crop`, as torchvision's ImageNet presets (`transforms.Resize` + `CenterCrop`) do."""
+    from torchvision.transforms import InterpolationMode
+    from torchvision.transforms import functional as TF
 
-    short = round(crop * 8 / 7)
-    w, h = im.size
-    scale = short / min(w, h)
-    im = im.resize((max(crop, round(w * scale)), max(crop, round(h * scale))), Image.BILINEAR)
-    w, h = im.size
-    left, top = (w - crop) // 2, (h - crop) // 2
-    return im.crop((left, top, left + crop, top + crop))
+    im = TF.resize(im, round(crop * 8 / 7), interpolation=InterpolationMode.BILINEAR)
+    return TF.center_crop(im, [crop, crop])
 
 
-def _iter_files(root: Path):
-    """(relative posix path, bytes) of every file under a directory or inside a .tar(.gz)."""
+Files = Iterable[tuple[str, Callable[[], bytes]]]   # (relative posix path, read its bytes now)
+
+
+def _iter_files(root: Path) -> Iterator[tuple[str, Callable[[], bytes]]]:
+    """(relative posix path, reader) of every file under a directory or inside a .tar(.gz).
+
+    A reader is only valid during its own iteration step (archives are read as a stream); files that are
+    not read are skipped without loading them.
+    """
     if root.is_dir():
         for p in sorted(root.rglob("*")):
             if p.is_file():
-                yield p.relative_to(root).as_posix(), p.read_bytes()
+                yield p.relative_to(root).as_posix(), p.read_bytes
         return
     try:
         with tarfile.open(root, "r:*") as tar:
             for member in tar:
                 if member.isfile():
-                    yield member.name, tar.extractfile(member).read()
+                    yield member.name, lambda m=member: tar.extractfile(m).read()
     except (tarfile.TarError, EOFError, OSError) as exc:
         raise DataError(f"cannot read archive {root}: {exc} (corrupt or truncated download?)") from exc
 
 
-def _read_folder(root: Path, split_names: tuple[str, ...], resize: int | None) -> dict[str, tuple[list[str], list[np.ndarray]]]:
-    """{split: (class names per image, arrays)} for the split folders found under `root`."""
+def _read_folder(files: Files, split_names: tuple[str, ...], resize: int | None) -> dict[str, tuple[list[str], list[np.ndarray]]]:
+    """{split: (class names per image, arrays)} for the `<split>/<class>/<image>` files among `files`."""
     found: dict[str, tuple[list[str], list[np.ndarray]]] = {}
-    for name, blob in _iter_files(root):
+    for name, read in files:
         parts = [p for p in name.split("/") if p not in ("", ".")]
         # accept an optional single top folder (e.g. cifar10/train/cat/1.jpg)
         while len(parts) > 3:
@@ -268,7 +283,7 @@ def _read_folder(root: Path, split_names: tuple[str, ...], resize: int | None) -
         split, cls, _ = parts
         found.setdefault(split, ([], []))
         found[split][0].append(cls)
-        found[split][1].append(_decode(blob, name, resize))
+        found[split][1].append(_decode(read(), name, resize))
     return found
 
 
@@ -301,7 +316,7 @@ def read_image_folder(path: Path, train_name: str = "train", test_name: str = "t
                         f".tar.gz holding {train_name}/<class>/<image> (and optionally {test_name}/<class>/…)")
 
     def decode() -> dict:
-        found = _read_folder(path, (train_name, test_name), resize)
+        found = _read_folder(_iter_files(path), (train_name, test_name), resize)
         if train_name not in found:
             raise DataError(f"{path}: no images under '{train_name}/<class>/' (expected layout "
                             f"{train_name}/<class>/<image>, optionally {test_name}/<class>/<image>)")
@@ -324,9 +339,9 @@ def read_image_folder(path: Path, train_name: str = "train", test_name: str = "t
     return cache.cached("datasets", spec, decode)
 
 
-def _imagefolder(path: Path, split_seed: int, test_fraction: float, kind: str = "imagefolder") -> Dataset:
-    resize, test_name = (224, "val") if kind == "imagenet" else (None, "test")
-    raw = read_image_folder(path, test_name=test_name, resize=resize)
+def _imagefolder(path: Path, split_seed: int, test_fraction: float) -> Dataset:
+    test_name = "test"
+    raw = read_image_folder(path, test_name=test_name)
     pool = ImageSet(*raw["train"])
     counts = torch.bincount(pool.labels, minlength=len(raw["classes"]))
     if counts.min() < 5:
@@ -344,10 +359,77 @@ def _imagefolder(path: Path, split_seed: int, test_fraction: float, kind: str = 
         notes.append(test_desc)
     train_idx, val_idx = stratified_split(rest.labels, [0.8], split_seed + 1)
     return Dataset(
-        spec=f"{kind}:{path}", source="real", classes=raw["classes"], train=rest.take(train_idx),
+        spec=f"imagefolder:{path}", source="real", classes=raw["classes"], train=rest.take(train_idx),
         val=rest.take(val_idx), test=test, fingerprint=_fingerprint(path),
         description=(f"{path.name}: {len(train_idx)}/{len(val_idx)}/{len(test)} train/val/test "
                      f"(80/20 train/val split of the rest, seed {split_seed + 1}); {test_desc}"),
+        notes=notes)
+
+
+# ---------------------------------------------------------------------------------------------
+# ImageNet validation (val/<wnid>/*.JPEG)
+
+
+def _imagenet_val_dir(root: Path) -> Path | None:
+    """`root/val` or `root/<one folder>/val` of a directory root, if it is a directory."""
+    candidates = [root / "val", *(d / "val" for d in sorted(root.iterdir()) if d.is_dir())]
+    return next((c for c in candidates if c.is_dir()), None)
+
+
+def read_imagenet_val(path: Path, crop: int = IMAGENET_CROP) -> dict:
+    """Decode `val/<wnid>/<image>` of an ImageNet root (directory or archive) once; cached by fingerprint.
+
+    Only `val/` is read (a directory root's `train/` is not even listed). Images are resized (shorter side
+    round(crop*8/7), 342 for 299) and centre-cropped to `crop`×`crop`.
+
+    Returns:
+        {"classes": sorted wnids, "test": (uint8 `[N, 3, crop, crop]`, int64 `[N]` index into classes),
+         "fingerprint": of the val/ folder (directory root) or of the archive}.
+
+    Raises:
+        DataError: `path` missing, or no image in any `val/<wnid>/` folder (the message gives the layout).
+    """
+    if not path.exists():
+        raise DataError(f"ImageNet root {path} does not exist. {IMAGENET_LAYOUT}")
+    val_dir = _imagenet_val_dir(path) if path.is_dir() else None
+    if path.is_dir() and val_dir is None:
+        raise DataError(f"{path}: no val/ folder. {IMAGENET_LAYOUT}")
+    source = val_dir if val_dir is not None else path
+    fingerprint = _fingerprint(source)
+
+    def decode() -> dict:
+        files = ((f"val/{name}", read) for name, read in _iter_files(val_dir)) if val_dir else _iter_files(path)
+        found = _read_folder(files, ("val",), crop)
+        if "val" not in found:
+            loose = 0 if val_dir is None else sum(1 for p in val_dir.iterdir() if p.is_file())
+            flat = f" ({loose} files lie directly in val/: sort them into wnid folders)" if loose else ""
+            raise DataError(f"{source}: no images under val/<wnid>/{flat}. {IMAGENET_LAYOUT}")
+        names, arrays = found["val"]
+        classes = sorted(set(names))
+        index = {c: i for i, c in enumerate(classes)}
+        return {"classes": classes, "test": (_stack(arrays, f"{source}"), torch.tensor([index[c] for c in names])),
+                "fingerprint": fingerprint}
+
+    spec = {"path": str(source.resolve()), "fingerprint": fingerprint, "kind": "imagenet-val",
+            "crop": crop}
+    return cache.cached("datasets", spec, decode)
+
+
+def _imagenet(path: Path) -> Dataset:
+    raw = read_imagenet_val(path)
+    test = ImageSet(*raw["test"])
+    empty = ImageSet(torch.empty(0, *test.images.shape[1:], dtype=torch.uint8), torch.empty(0, dtype=torch.int64))
+    k = len(raw["classes"])
+    notes = ["ImageNet: the validation images are the test set; train and val are empty (pretrained models)"]
+    if k != 1000:
+        notes.append(f"only {k} of ImageNet's 1000 classes are present: labels index these {k} sorted wnids, "
+                     "not a 1000-way model's outputs; map them through `classes` first")
+    return Dataset(
+        spec=f"imagenet:{path}", source="real", classes=raw["classes"], train=empty, val=empty, test=test,
+        fingerprint=raw["fingerprint"],
+        description=(f"{path.name}: ImageNet validation, {len(test)} images of {k} classes (val/<wnid>/), shorter "
+                     f"side resized to {round(IMAGENET_CROP * 8 / 7)} and centre-cropped to "
+                     f"{IMAGENET_CROP}×{IMAGENET_CROP}, as test set; no train/val split"),
         notes=notes)
 
 
@@ -427,10 +509,13 @@ def load(spec: str, *, device: torch.device | str = "cpu", split_seed: int = 0, 
                                        "stand-in and say nothing about the paper's claims."))
     if kind == "synthetic":
         ds = _synthetic(_synthetic_options(arg), split_seed)
-    elif kind in ("imagefolder", "imagenet"):
+    elif kind == "imagefolder":
         if not arg:
-            raise DataError(f"{kind}: needs a path, e.g. {kind}:/data/my-images.tar.gz")
-        ds = _imagefolder(Path(arg).expanduser(), split_seed, test_fraction, kind)
+            raise DataError("imagefolder: needs a path, e.g. imagefolder:/data/my-images.tar.gz")
+        ds = _imagefolder(Path(arg).expanduser(), split_seed, test_fraction)
+    elif kind == "imagenet":
+        arg = arg or str(paths.data_root() / "imagenet")   # bare `imagenet`: <data root>/imagenet
+        ds = _imagenet(Path(arg).expanduser())
     elif kind in ("cifar10", "cifar100") and not arg:
         ds = _cifar(kind, split_seed)
     else:

@@ -18,6 +18,8 @@ class Arch(str, Enum):
 
     CIFAR10_NET = "cifar10_net"      # Bianchi et al. Fig. 3 top
     ALLCONV_BN = "allconv_bn"        # Bianchi et al. Fig. 3 bottom (All-Conv Net + BN)
+    RESNET20 = "resnet20"            # He et al. ResNet-20 (Prakash ch. 4 quick profile, ch. 5)
+    VGG_GAP = "vgg_gap"              # VGG-style plain conv stack with a GAP head (Prakash ch. 4 quick profile)
 
 
 class ConvBlock(nn.Module):
@@ -92,19 +94,56 @@ class AllConvBN(nn.Module):
         return x.mean((2, 3))
 
 
+class VggGap(nn.Module):
+    """VGG-style plain network with a global-average-pool head (CAM-ready), w = `width`:
+
+    [conv3×3 w, conv3×3 w, maxpool 2] -> [2w, 2w, maxpool 2] -> [4w, 4w] -> GAP -> FC num_classes.
+    Every conv is a `ConvBlock` (conv, BN, ReLU). `features(x)` gives the last block's maps
+    `[N, 4w, H/4, W/4]` (after ReLU, before pooling) and `classifier` is the final `nn.Linear`, the
+    protocol `lib.methods.pixel_deflection.robust_cam` uses.
+    """
+
+    def __init__(self, num_classes: int = 10, width: int = 32):
+        super().__init__()
+        w = width
+        spec = [(3, w), (w, w), (w, 2 * w), (2 * w, 2 * w), (2 * w, 4 * w), (4 * w, 4 * w)]
+        self.centre = Centre()
+        self.conv_names = tuple(f"conv{i + 1}" for i in range(len(spec)))
+        for name, (cin, cout) in zip(self.conv_names, spec):
+            self.add_module(name, ConvBlock(cin, cout))
+        self.pool = nn.MaxPool2d(2)
+        self.classifier = nn.Linear(4 * w, num_classes)
+
+    def features(self, x: Tensor) -> Tensor:
+        x = self.centre(x)
+        for i, name in enumerate(self.conv_names):
+            x = getattr(self, name)(x)
+            if i in (1, 3):
+                x = self.pool(x)
+        return x
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.classifier(self.features(x).mean((2, 3)))
+
+
 def build(arch: Arch | str, num_classes: int, width: int | None = None) -> nn.Module:
-    """A freshly initialised network (PyTorch default init; seed the global RNG first).
+    """A freshly initialised network (PyTorch default init, ResNet: He-normal; seed the global RNG first).
 
     Args:
-        arch: `cifar10_net` or `allconv_bn`.
+        arch: an `Arch` name.
         num_classes: output classes (10 for CIFAR-10, 100 for CIFAR-100).
-        width: `allconv_bn` only: filters of the first three convs (paper: 96). `cifar10_net`: None.
+        width: `allconv_bn`: filters of the first three convs (paper: 96); `vgg_gap`: filters of the
+            first two convs (default 32). `cifar10_net` and `resnet20`: None (fixed widths).
     """
     arch = Arch(arch)
+    if arch in (Arch.CIFAR10_NET, Arch.RESNET20) and width is not None:
+        raise ValueError(f"{arch.value} has fixed widths; width must be None")
     if arch is Arch.CIFAR10_NET:
-        if width is not None:
-            raise ValueError("cifar10_net has fixed widths (32, 16); width must be None")
         return Cifar10Net(num_classes)
+    if arch is Arch.RESNET20:
+        return ResNetCifar(20, num_classes)
+    if arch is Arch.VGG_GAP:
+        return VggGap(num_classes, width or 32)
     return AllConvBN(num_classes, width or 96)
 
 

@@ -493,7 +493,8 @@ def data_available(name: str) -> bool:
     Only names whose presence can be checked without loading anything are known: `cifar10`
     (torchvision's `cifar-10-batches-py` under `lib.paths.data_root()`, with its official test set;
     the JPEG training archive in ../shared/data serves the quick profile, not this one) and
-    `cifar100` (`cifar-100-python` there). Every other name counts as absent, so under the `paper` profile a notebook that needs
+    `cifar100` (`cifar-100-python` there), `imagenet` (`imagenet/val/<wnid>/` there, the `paper` profile of
+    pixel deflection; DATA="imagenet" reads it). Every other name counts as absent, so under the `paper` profile a notebook that needs
     it is recorded `skipped-data`. Extend this function when a dataset gets a known location.
 
     Args:
@@ -506,6 +507,8 @@ def data_available(name: str) -> bool:
         return (paths.data_root() / "cifar-10-batches-py").is_dir()
     if name == "cifar100":
         return (paths.data_root() / "cifar-100-python").is_dir()
+    if name == "imagenet":
+        return (paths.data_root() / "imagenet" / "val").is_dir()
     return False
 
 

@@ -192,6 +192,184 @@ def test_reference_loop_changes_like_deflect() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# Deflection: Table 4.11 ablations (Gaussian sampler; min / max / mean replacement)
+
+VARIANTS = [("uniform", "random"), ("gaussian", "random"), ("uniform", "min"), ("uniform", "max"),
+            ("uniform", "mean"), ("gaussian", "mean")]
+
+
+def test_default_path_pinned() -> None:
+    """The defaults draw and apply exactly what they did before the ablations were added."""
+    d = PD.draw_deflections((2, 3, 4, 5), 6, 1, generator=_gen(0))
+    assert d.dst.tolist() == [[19, 34, 49, 18, 32, 55], [3, 27, 51, 5, 29, 43]]
+    assert d.src.tolist() == [[13, 34, 49, 14, 33, 50], [9, 32, 45, 10, 23, 49]]
+    sal = torch.zeros(2, 4, 5)
+    sal[0, :2], sal[1] = 0.7, 1.0
+    d = PD.draw_deflections((2, 3, 4, 5), 6, 2, sal, _gen(1), mode="pixel")
+    assert d.dst.tolist() == [[2, 9, 10, 7, 14, 4], [19] * 6]
+    assert d.src.tolist() == [[14, 7, 0, 4, 14, 3], [19] * 6]
+    x = torch.arange(120, dtype=torch.float64).view(2, 3, 4, 5)
+    out = PD.deflect(x, 8, 1, generator=_gen(2))
+    changed = (out != x).nonzero().tolist()
+    assert changed == [[0, 0, 0, 2], [0, 0, 2, 0], [0, 1, 0, 1], [0, 1, 1, 0], [0, 2, 2, 0], [0, 2, 2, 4],
+                       [1, 0, 2, 3], [1, 0, 2, 4], [1, 1, 1, 2], [1, 1, 1, 4], [1, 1, 2, 2], [1, 2, 0, 1],
+                       [1, 2, 3, 1]]
+    assert out[out != x].tolist() == [7.0, 5.0, 20.0, 30.0, 56.0, 59.0, 68.0, 68.0, 82.0, 83.0, 87.0, 107.0, 111.0]
+
+
+@pytest.mark.parametrize("mode", ["channel", "pixel"])
+def test_explicit_defaults_equal_sequential_replay(mode: str) -> None:
+    shape = (3, 3, 8, 9)
+    x = _encoded(*shape)
+    expected, _ = _replay(x, PD.draw_deflections(shape, 60, 2, generator=_gen(30), mode=mode))
+    for kw in ({}, {"sampler": "uniform", "replacement": "random"},
+               {"sampler": PD.Sampler.UNIFORM, "replacement": PD.Replacement.RANDOM}):
+        assert torch.equal(PD.deflect(x, 60, 2, generator=_gen(30), mode=mode, **kw), expected)
+
+
+def _offsets(d: PD.Deflections, w: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(source row, source col, row offset, col offset) of every copy (single-plane indexing)."""
+    plane = d.shape[1] * d.shape[2]
+    dst, src = d.dst % plane, d.src % plane
+    return src // w, src % w, src // w - dst // w, src % w - dst % w
+
+
+@pytest.mark.parametrize("mode", ["channel", "pixel"])
+def test_gaussian_same_locations_in_window_and_image(mode: str) -> None:
+    n, c, h, w, r = 3, 3, 9, 13, 3
+    g = PD.draw_deflections((n, c, h, w), 4000, r, generator=_gen(31), mode=mode, sampler="gaussian")
+    u = PD.draw_deflections((n, c, h, w), 4000, r, generator=_gen(31), mode=mode)
+    assert torch.equal(g.dst, u.dst)                                     # same random draws, same locations
+    if mode == "channel":
+        assert torch.equal(g.dst // (h * w), g.src // (h * w))           # same channel
+    sy, sx, oy, ox = _offsets(g, w)
+    assert int(oy.abs().max()) == r and int(ox.abs().max()) == r          # window reached, not exceeded
+    assert int(sy.min()) == 0 and int(sy.max()) == h - 1 and int(sx.min()) == 0 and int(sx.max()) == w - 1
+
+
+def test_gaussian_concentrates_on_centre() -> None:
+    shape, k, r = (2, 1, 32, 32), 10_000, 5
+    mean_abs = {}
+    for sampler in ("uniform", "gaussian"):
+        _, _, oy, ox = _offsets(PD.draw_deflections(shape, k, r, generator=_gen(32), sampler=sampler), 32)
+        mean_abs[sampler] = float(torch.cat([oy, ox]).abs().double().mean())
+    # untruncated: uniform on [-5, 5] gives 30/11 = 2.73, the s = 2.5 Gaussian ~1.8; SE of each ~0.01
+    assert mean_abs["gaussian"] < mean_abs["uniform"] - 0.5
+    assert 1.6 < mean_abs["gaussian"] < 2.0 and 2.5 < mean_abs["uniform"] < 2.9
+
+
+def test_gaussian_pmf_truncated_by_image() -> None:
+    """Location pinned at (1, 2) with r = 3: row offsets -1..3, col offsets -2..3, pmf ~ exp(-d^2 / 2 s^2)."""
+    r, k, h, w = 3, 60_000, 12, 12
+    sal = torch.ones(1, h, w)
+    sal[0, 1, 2] = 0.0
+    d = PD.draw_deflections((1, 1, h, w), k, r, sal, _gen(33), sampler="gaussian")
+    assert bool((d.dst == 1 * w + 2).all())
+    _, _, oy, ox = _offsets(d, w)
+    s = PD.GAUSSIAN_STD_PER_WINDOW * r
+    py = torch.exp(-torch.arange(-1, 4, dtype=torch.float64) ** 2 / (2 * s * s))
+    px = torch.exp(-torch.arange(-2, 4, dtype=torch.float64) ** 2 / (2 * s * s))
+    expected = torch.outer(py / py.sum(), px / px.sum()).reshape(-1) * k
+    counts = torch.bincount((oy[0] + 1) * 6 + (ox[0] + 2), minlength=30).double()
+    assert counts.numel() == 30
+    assert float(((counts - expected) ** 2 / expected).sum()) < 70.0   # 29 dof: P(chi2 > 70) ~ 3e-5
+    assert float((counts.view(5, 6).sum(1) / k - py / py.sum()).abs().max()) < 0.01
+
+
+def test_gaussian_window_zero_changes_nothing() -> None:
+    x = torch.rand(2, 3, 10, 10, generator=_gen(34))
+    d = PD.draw_deflections((2, 3, 10, 10), 50, 0, generator=_gen(34), sampler="gaussian")
+    assert torch.equal(d.src, d.dst)
+    for mode in ("channel", "pixel"):
+        assert torch.equal(PD.deflect(x, 50, 0, generator=_gen(34), mode=mode, sampler="gaussian"), x)
+
+
+@pytest.mark.parametrize("stat", ["min", "max", "mean"])
+@pytest.mark.parametrize("r", [0, 1, 3, 8])
+def test_window_statistic_brute_force(stat: str, r: int) -> None:
+    """Windows clipped by the border, r = 8 larger than the 6 x 7 image (the whole image)."""
+    x = torch.rand(2, 3, 6, 7, generator=_gen(35), dtype=torch.float64)
+    ours = PD.window_statistic(x, r, stat)
+    for i in range(6):
+        for j in range(7):
+            win = x[:, :, max(0, i - r):i + r + 1, max(0, j - r):j + r + 1].flatten(2)
+            ref = {"min": win.amin(2), "max": win.amax(2), "mean": win.mean(2)}[stat]
+            torch.testing.assert_close(ours[:, :, i, j], ref, atol=1e-14, rtol=0)
+
+
+@pytest.mark.parametrize("mode", ["channel", "pixel"])
+def test_min_never_increases_max_never_decreases(mode: str) -> None:
+    x = torch.rand(4, 3, 16, 16, generator=_gen(36))
+    lo = PD.deflect(x, 60, 2, generator=_gen(37), mode=mode, replacement="min")
+    hi = PD.deflect(x, 60, 2, generator=_gen(37), mode=mode, replacement=PD.Replacement.MAX)
+    assert bool((lo <= x).all()) and int((lo < x).sum()) > 30
+    assert bool((hi >= x).all()) and int((hi > x).sum()) > 30
+
+
+@pytest.mark.parametrize("mode", ["channel", "pixel"])
+def test_mean_at_clipped_corner_by_hand(mode: str) -> None:
+    """4 x 4 image, deflection pinned to (0, 0): window r=1 is rows/cols 0..1, r=2 rows/cols 0..2."""
+    x = (torch.arange(16, dtype=torch.float64).view(1, 1, 4, 4) + torch.tensor([0.0, 100.0]).view(1, 2, 1, 1))
+    sal = torch.ones(1, 4, 4)
+    sal[0, 0, 0] = 0.0
+    k = 2 if mode == "channel" else 1   # channel mode: one copy per channel (channels in turn)
+    for r, corner in [(1, (0 + 1 + 4 + 5) / 4), (2, (0 + 1 + 2 + 4 + 5 + 6 + 8 + 9 + 10) / 9)]:
+        out = PD.deflect(x, k, r, sal, _gen(38), mode=mode, replacement="mean")
+        expected = x.clone()
+        expected[0, :, 0, 0] = torch.tensor([corner, corner + 100.0])
+        assert torch.equal(out, expected)
+
+
+@pytest.mark.parametrize("mode", ["channel", "pixel"])
+@pytest.mark.parametrize("sampler,replacement", VARIANTS)
+def test_variants_change_at_most_k_drawn_locations(mode: str, sampler: str, replacement: str) -> None:
+    shape, k, r = (5, 3, 16, 16), 40, 3
+    x = torch.rand(*shape, generator=_gen(39), dtype=torch.float64)
+    out = PD.deflect(x, k, r, generator=_gen(40), mode=mode, sampler=sampler, replacement=replacement)
+    assert out.shape == x.shape and out.dtype == x.dtype
+    draws = PD.draw_deflections(shape, k, r, generator=_gen(40), mode=mode)   # uniform: same locations
+    changed = out != x
+    if mode == "channel":
+        per_image = changed.flatten(1)
+    else:
+        per_image = changed.any(1).flatten(1)
+    drawn = torch.zeros_like(per_image)
+    drawn.scatter_(1, draws.dst, True)
+    assert bool((per_image.sum(1) <= k).all()) and int(per_image.sum()) > 0
+    assert not bool((per_image & ~drawn).any())           # only drawn locations change
+
+
+@pytest.mark.parametrize("sampler,replacement", VARIANTS)
+def test_variants_seed_determinism_and_saliency(sampler: str, replacement: str) -> None:
+    x = torch.rand(3, 3, 16, 16, generator=_gen(41))
+    kw = {"sampler": sampler, "replacement": replacement}
+    a = PD.deflect(x, 50, 4, generator=_gen(42), **kw)
+    assert torch.equal(a, PD.deflect(x, 50, 4, generator=_gen(42), **kw))
+    assert not torch.equal(a, PD.deflect(x, 50, 4, generator=_gen(43), **kw))
+    sal = torch.zeros(3, 16, 16)
+    sal[1] = 1.0                                          # image 1 is never deflected
+    out = PD.deflect(x, 50, 4, sal, _gen(42), **kw)
+    assert torch.equal(out[1], x[1]) and not torch.equal(out[0], x[0])
+
+
+def test_variants_differ_from_each_other_and_defend_passes_through() -> None:
+    x = torch.rand(2, 3, 32, 32, generator=_gen(44))
+    outs = {v: PD.deflect(x, 100, 5, generator=_gen(45), sampler=v[0], replacement=v[1]) for v in VARIANTS}
+    for a in VARIANTS:
+        for b in VARIANTS:   # equal iff same replacement and same sampler (the source is unused by a statistic)
+            same = a[1] == b[1] and (a[0] == b[0] or a[1] != "random")
+            assert same == torch.equal(outs[a], outs[b]), (a, b)
+    got = PD.defend(x, 100, 5, generator=_gen(45), sampler="gaussian", replacement="mean")
+    torch.testing.assert_close(got, PD.wavelet_denoise(outs[("gaussian", "mean")], 0.04))
+    with pytest.raises(ValueError):
+        PD.deflect(x, 10, 2, generator=_gen(45), sampler="cauchy")
+    with pytest.raises(ValueError):
+        PD.deflect(x, 10, 2, generator=_gen(45), replacement="median")
+    with pytest.raises(ValueError):
+        PD.window_statistic(x, 2, "random")
+
+
+# ---------------------------------------------------------------------------------------------
 # R-CAM
 
 

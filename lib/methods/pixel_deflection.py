@@ -23,6 +23,14 @@ Readings fixed here (details in the docstrings):
   with the image, i.e. what rejection sampling of offsets in [-r, r]^2 converges to. The public
   code's rejection test is `0 < x + a < H`, so row 0 and column 0 are never sources; we use
   `0 <= x + a < H` (an off-by-one we do not reproduce).
+* Table 4.11 ablations (the thesis defines neither; both are OUR CHOICE, the defaults above are
+  untouched and draw the same random numbers). `Sampler.GAUSSIAN`: per axis, offset d in [-r, r]
+  with probability proportional to exp(-d^2 / (2 s^2)), s = r/2 (the thesis gives no width; r/2
+  keeps ~95% of a Gaussian's mass inside the window), truncated to the window and the image.
+  `Replacement.MIN/MAX/MEAN` (the guide: "presumably replace the pixel with the min/max/mean of its
+  window"): the deflected entry gets that statistic of its (2r+1)^2 window intersected with the
+  image, same channel, computed on the INPUT image (not the progressively deflected one); the
+  locations are drawn exactly as for `RANDOM`, the source draw is unused.
 * R-CAM: CAM with the final linear layer's class weights (standard CAM; the thesis's "global max
   pool" wording is taken as garbled), top-k classes in DESCENDING probability, weights 1/2^i,
   bilinear up-sampling, negatives clamped to 0, divided by the max.
@@ -51,7 +59,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 __all__ = [
-    "DeflectMode", "Shrink", "Conduction", "Deflections", "draw_deflections", "apply_deflections", "deflect",
+    "DeflectMode", "Sampler", "Replacement", "GAUSSIAN_STD_PER_WINDOW", "Shrink", "Conduction", "Deflections",
+    "draw_deflections", "apply_deflections", "window_statistic", "apply_window_statistic", "deflect",
     "reference_deflect_loop", "CamParts", "cam_parts", "class_activation_maps", "robust_cam",
     "rgb_to_ycbcr", "ycbcr_to_rgb", "default_levels", "Coeffs", "wavedec", "waverec", "bayes_threshold",
     "visu_threshold", "sure_threshold", "wavelet_threshold", "wavelet_denoise",
@@ -65,6 +74,27 @@ class DeflectMode(str, Enum):
 
     CHANNEL = "channel"   # one channel value from a neighbour in the same channel (public code)
     PIXEL = "pixel"       # the whole pixel (all channels) from one neighbour (thesis Algorithm 2)
+
+
+class Sampler(str, Enum):
+    """How a deflection's source neighbour is drawn (Table 4.11, top; plain strings accepted)."""
+
+    UNIFORM = "uniform"     # uniform over the window inside the image (thesis, public code)
+    GAUSSIAN = "gaussian"   # centred discrete Gaussian, s = GAUSSIAN_STD_PER_WINDOW * r, truncated likewise
+
+
+class Replacement(str, Enum):
+    """What value a deflected entry gets (Table 4.11, bottom; plain strings accepted)."""
+
+    RANDOM = "random"   # the sampled neighbour's value (thesis, public code)
+    MIN = "min"         # min of the window around the entry (inside the image), same channel
+    MAX = "max"         # max of that window
+    MEAN = "mean"       # mean of that window
+
+
+GAUSSIAN_STD_PER_WINDOW = 0.5
+"""`Sampler.GAUSSIAN`'s std per axis in units of the window r (OUR CHOICE: the thesis gives none;
+s = r/2 keeps ~95% of the untruncated Gaussian's mass inside [-r, r])."""
 
 
 class Shrink(str, Enum):
@@ -99,12 +129,16 @@ class Deflections:
             (0, 0) is part of the window, and images whose saliency is 1 everywhere get only no-ops).
         mode: what a copy moves.
         shape: `(C, H, W)` of the images the draws are for.
+        active: optional `[N]` bool: False for images that cannot be deflected (saliency 1
+            everywhere; their copies are the no-ops `src == dst`); None means all True. Only
+            `apply_window_statistic` needs it (a window statistic changes an entry even when src == dst).
     """
 
     dst: Tensor
     src: Tensor
     mode: DeflectMode
     shape: tuple[int, int, int]
+    active: Tensor | None = None
 
 
 def _sample_locations(u: Tensor, saliency: Tensor | None, hw: int) -> tuple[Tensor, Tensor]:
@@ -137,17 +171,44 @@ def _sample_in_window(centre: Tensor, u: Tensor, window: int, size: int) -> Tens
     return (lo + (u * (hi - lo + 1)).floor().long()).clamp_(max=hi)
 
 
+def _sample_gaussian_in_window(centre: Tensor, u: Tensor, window: int, size: int) -> Tensor:
+    """Centred, truncated discrete Gaussian integer in the same interval as `_sample_in_window`.
+
+    `centre` `[...]` int64 in [0, size), `u` same shape float64 in [0, 1). The offset d in
+    [-window, window] with `0 <= centre + d < size` has probability proportional to
+    exp(-d^2 / (2 s^2)), s = `GAUSSIAN_STD_PER_WINDOW * window`. Inverse CDF: one `[2*window + 2]`
+    cumulative weight table C (C[i] = weight of the offsets -window .. i-1-window), each element's
+    admissible index range [lo, hi] gives the target C[lo] + u * (C[hi+1] - C[lo]), located by one
+    `searchsorted` (no `[..., 2*window + 1]` tensor). window = 0 gives `centre`.
+    """
+    if window == 0:
+        return centre.clone()
+    std = GAUSSIAN_STD_PER_WINDOW * window
+    d = torch.arange(-window, window + 1, dtype=torch.float64, device=u.device)
+    weight = torch.exp(-d * d / (2 * std * std))
+    cdf = torch.cat([torch.zeros(1, dtype=torch.float64, device=u.device), weight.cumsum(0)])
+    lo = (window - centre).clamp(min=0)                        # index of the first offset inside the image
+    hi = (window + size - 1 - centre).clamp(max=2 * window)    # index of the last one
+    start = cdf[lo]
+    target = start + u * (cdf[hi + 1] - start)
+    idx = torch.searchsorted(cdf, target, right=True) - 1
+    return centre + torch.minimum(torch.maximum(idx, lo), hi) - window
+
+
 def draw_deflections(shape: tuple[int, int, int, int], deflections: int, window: int,
                      saliency: Tensor | None = None, generator: torch.Generator | None = None,
                      mode: DeflectMode | str = DeflectMode.CHANNEL,
-                     device: torch.device | str | None = None) -> Deflections:
+                     device: torch.device | str | None = None, *,
+                     sampler: Sampler | str = Sampler.UNIFORM) -> Deflections:
     """Draw the K copies of `deflect` for N images (no image data needed).
 
     Per image and deflection j = 0..K-1: a location p ~ density proportional to `1 - saliency[p]`
-    (uniform without saliency); a source n uniform in the (2*window+1)^2 square around p intersected
-    with the image; in channel mode the channel j mod C. Random numbers are drawn in this order:
-    `rand(N, K)` locations, `rand(N, K)` source rows, `rand(N, K)` source columns (float64), so a
-    given generator state yields the same draws on every call.
+    (uniform without saliency); a source n in the (2*window+1)^2 square around p intersected with
+    the image, uniform (`Sampler.UNIFORM`) or a centred truncated Gaussian per axis
+    (`Sampler.GAUSSIAN`); in channel mode the channel j mod C. Random numbers are drawn in this
+    order: `rand(N, K)` locations, `rand(N, K)` source rows, `rand(N, K)` source columns (float64),
+    whatever the sampler, so a given generator state yields the same draws on every call and the
+    same locations `dst` for both samplers.
 
     Args:
         shape: `(N, C, H, W)` of the images.
@@ -158,11 +219,13 @@ def draw_deflections(shape: tuple[int, int, int, int], deflections: int, window:
         generator: torch RNG; None uses torch's global RNG.
         mode: `channel` or `pixel` (`DeflectMode`).
         device: where to draw; default the generator's device (CPU without a generator).
+        sampler: `uniform` (default) or `gaussian` (`Sampler`).
 
     Returns:
-        `Deflections` with `[N, K]` int64 `dst` / `src` on `device`.
+        `Deflections` with `[N, K]` int64 `dst` / `src` and `[N]` bool `active` on `device`.
     """
     mode = DeflectMode(mode)
+    sampler = Sampler(sampler)
     n, c, h, w = shape
     if deflections < 0 or window < 0:
         raise ValueError(f"deflections and window must be >= 0, got {deflections}, {window}")
@@ -176,14 +239,15 @@ def draw_deflections(shape: tuple[int, int, int, int], deflections: int, window:
 
     loc, possible = _sample_locations(uniform(), saliency, h * w)
     y, x = loc // w, loc % w
-    sy = _sample_in_window(y, uniform(), window, h)
-    sx = _sample_in_window(x, uniform(), window, w)
+    in_window = _sample_in_window if sampler is Sampler.UNIFORM else _sample_gaussian_in_window
+    sy = in_window(y, uniform(), window, h)
+    sx = in_window(x, uniform(), window, w)
     dst, src = y * w + x, sy * w + sx
     if mode is DeflectMode.CHANNEL:
         plane = (torch.arange(deflections, device=device) % c) * (h * w)
         dst, src = dst + plane, src + plane
     src = torch.where(possible[:, None], src, dst)
-    return Deflections(dst, src, mode, (c, h, w))
+    return Deflections(dst, src, mode, (c, h, w), possible)
 
 
 def _previous_writer(dst: Tensor, src: Tensor, space: int) -> Tensor:
@@ -277,8 +341,85 @@ def apply_deflections(images: Tensor, draws: Deflections) -> Tensor:
     return out
 
 
+def window_statistic(images: Tensor, window: int, statistic: Replacement | str) -> Tensor:
+    """Min, max or mean of every entry's (2*window+1)^2 window intersected with the image, per channel.
+
+    Out-of-image cells never count: min/max pad with +inf/-inf, the mean divides by the number of
+    in-image cells (`avg_pool2d(count_include_pad=False)`). The window is a product of two intervals,
+    so each statistic is computed separably (rows, then columns: O(H W r) per channel). The
+    apothem is clamped per axis to size - 1 (then the window spans that whole axis: what the thesis's
+    "if r > min(H, W), the neighbourhood is the whole image" amounts to), which also keeps the
+    padding within pooling's limit of half the kernel.
+
+    Args:
+        images: `[N, C, H, W]` float (any range).
+        window: r >= 0.
+        statistic: `min`, `max` or `mean` (`Replacement`; `random` is not a statistic).
+
+    Returns:
+        `[N, C, H, W]` same dtype and device. The mean is rounded like a pooling sum (~1 ulp per term).
+    """
+    statistic = Replacement(statistic)
+    if statistic is Replacement.RANDOM:
+        raise ValueError("window_statistic needs min, max or mean")
+    if window < 0:
+        raise ValueError(f"window must be >= 0, got {window}")
+    h, w = images.shape[-2:]
+    ry, rx = min(window, h - 1), min(window, w - 1)
+    if statistic is Replacement.MEAN:
+        x = F.avg_pool2d(images, (2 * ry + 1, 1), stride=1, padding=(ry, 0), count_include_pad=False)
+        return F.avg_pool2d(x, (1, 2 * rx + 1), stride=1, padding=(0, rx), count_include_pad=False)
+    sign = 1.0 if statistic is Replacement.MAX else -1.0
+    x = F.pad(sign * images, (0, 0, ry, ry), value=-math.inf)
+    x = F.max_pool2d(x, (2 * ry + 1, 1), stride=1)
+    x = F.pad(x, (rx, rx, 0, 0), value=-math.inf)
+    return sign * F.max_pool2d(x, (1, 2 * rx + 1), stride=1)
+
+
+def apply_window_statistic(images: Tensor, draws: Deflections, window: int,
+                           statistic: Replacement | str) -> Tensor:
+    """Replace every deflected entry of `draws` by its window statistic over the INPUT image.
+
+    Channel mode: entry `dst` gets `window_statistic(images)[dst]` of its own channel; pixel mode:
+    each channel of pixel `dst` gets its own channel's statistic. The statistic is taken over the
+    input image, not the progressively deflected one (OUR CHOICE; the thesis does not define these
+    rules), so the order of the copies and repeated locations do not matter. `draws.src` is
+    unused; images with `draws.active` False are left unchanged.
+
+    Args:
+        images: `[N, C, H, W]` float (any range), not modified.
+        draws: from `draw_deflections` for this shape (any device).
+        window: r >= 0, the apothem of the statistic's window (normally the r of the draws).
+        statistic: `min`, `max` or `mean`.
+
+    Returns:
+        `[N, C, H, W]` new tensor, same dtype and device; at most K entries (channel mode) or K
+        pixels (pixel mode) per image differ from `images`.
+    """
+    n, c, h, w = images.shape
+    if (c, h, w) != draws.shape or draws.dst.shape[0] != n:
+        raise ValueError(f"draws are for {draws.shape} x {draws.dst.shape[0]}, images are {tuple(images.shape)}")
+    stat = window_statistic(images, window, statistic).contiguous()
+    out = images.clone(memory_format=torch.contiguous_format)
+    k = draws.dst.shape[1]
+    if k == 0:
+        return out
+    dst = draws.dst.to(images.device)
+    active = (torch.ones(n, dtype=torch.bool, device=images.device) if draws.active is None
+              else draws.active.to(images.device))
+    img_idx = torch.arange(n, device=images.device)[:, None].expand(n, k)[active]
+    dst = dst[active].reshape(-1)
+    img_idx = img_idx.reshape(-1)
+    if draws.mode is DeflectMode.CHANNEL:
+        out.view(n, c * h * w)[img_idx, dst] = stat.view(n, c * h * w)[img_idx, dst]
+    else:
+        out.view(n, c, h * w)[img_idx, :, dst] = stat.view(n, c, h * w)[img_idx, :, dst]
+    return out
+
+
 def deflect(images: Tensor, deflections: int, window: int, saliency: Tensor | None = None,
-            generator: torch.Generator | None = None, mode: DeflectMode | str = DeflectMode.CHANNEL) -> Tensor:
+            generator: torch.Generator | None = None, mode: DeflectMode | str = DeflectMode.CHANNEL, *,
+            sampler: Sampler | str = Sampler.UNIFORM, replacement: Replacement | str = Replacement.RANDOM) -> Tensor:
     """Pixel deflection (thesis Algorithm 2; targeted by a saliency map as in thesis Sec. 4.6).
 
     Each image gets exactly `deflections` copies `I[p] <- I[n]`, sequential and in place: p is drawn
@@ -290,6 +431,12 @@ def deflect(images: Tensor, deflections: int, window: int, saliency: Tensor | No
     C - 1 because it checks K once per channel sweep), rows/column 0 can be sources, seeded torch RNG,
     channel j mod C also when locations are skipped (the public code cycles channels over attempts).
 
+    Table 4.11 ablations: `sampler="gaussian"` draws n from a centred truncated Gaussian instead
+    (`draw_deflections`); `replacement="min" | "max" | "mean"` writes the window statistic of p's
+    window in the input image instead of I[n] (`apply_window_statistic`). The random numbers drawn
+    are the same for every variant, so under one generator state all variants deflect the same
+    locations; the defaults are the thesis's method, unchanged.
+
     Args:
         images: `[N, C, H, W]` float in [0, 1] (any range works), not modified.
         deflections: K >= 0 copies per image (thesis: 100 on 299x299).
@@ -297,14 +444,19 @@ def deflect(images: Tensor, deflections: int, window: int, saliency: Tensor | No
         saliency: optional `[N, H, W]` in [0, 1] (e.g. `robust_cam`); 1 = never deflected.
         generator: torch RNG (same state -> same output); None uses the global RNG.
         mode: `channel` or `pixel`.
+        sampler: `uniform` (default) or `gaussian` (`Sampler`).
+        replacement: `random` (default), `min`, `max` or `mean` (`Replacement`).
 
     Returns:
         `[N, C, H, W]` new tensor, same dtype and device.
     """
     if images.dim() != 4:
         raise ValueError(f"images must be [N, C, H, W], got {tuple(images.shape)}")
-    draws = draw_deflections(tuple(images.shape), deflections, window, saliency, generator, mode)
-    return apply_deflections(images, draws)
+    replacement = Replacement(replacement)
+    draws = draw_deflections(tuple(images.shape), deflections, window, saliency, generator, mode, sampler=sampler)
+    if replacement is Replacement.RANDOM:
+        return apply_deflections(images, draws)
+    return apply_window_statistic(images, draws, window, replacement)
 
 
 def reference_deflect_loop(image: np.ndarray, deflections: int, window: int, rng: random.Random,
@@ -912,9 +1064,13 @@ DENOISERS: dict[str, Callable[..., Tensor]] = {
 
 def defend(images: Tensor, deflections: int = 100, window: int = 10, sigma: float = 0.04,
            saliency: Tensor | None = None, generator: torch.Generator | None = None,
-           mode: DeflectMode | str = DeflectMode.CHANNEL, method: Shrink | str = Shrink.BAYES) -> Tensor:
+           mode: DeflectMode | str = DeflectMode.CHANNEL, method: Shrink | str = Shrink.BAYES, *,
+           sampler: Sampler | str = Sampler.UNIFORM, replacement: Replacement | str = Replacement.RANDOM) -> Tensor:
     """PD (+ R-CAM when `saliency` is given) + WD with the thesis's one setting (K=100, r=10, sigma=0.04).
 
-    `[N, 3, H, W]` in [0, 1] -> same. See `deflect` and `wavelet_denoise`.
+    `[N, 3, H, W]` in [0, 1] -> same. See `deflect` (`sampler`, `replacement`: the Table 4.11
+    ablations) and `wavelet_denoise`.
     """
-    return wavelet_denoise(deflect(images, deflections, window, saliency, generator, mode), sigma, method)
+    deflected = deflect(images, deflections, window, saliency, generator, mode, sampler=sampler,
+                        replacement=replacement)
+    return wavelet_denoise(deflected, sigma, method)
