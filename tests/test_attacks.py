@@ -388,3 +388,26 @@ def test_bad_inputs_raise(problem) -> None:
         A.attack(model, x, y, "cw", impl="foolbox")
     with pytest.raises(ValueError):
         A.attack(model, x, y, "lbfgs", loss="hinge")
+
+
+def test_bpda_eot_stays_in_budget_and_breaks_a_randomised_defence(problem) -> None:
+    """BPDA+EOT: every image within the RMSE budget and [0, 1]; against a noisy-input defence it fools
+    the model far more often than the defence's own noise does; seeded defences make it deterministic."""
+    model, x, y = problem
+    budget = 0.08
+
+    def defence_factory(seed: int):
+        g = torch.Generator().manual_seed(seed)
+        return lambda z: (z + 0.05 * torch.randn(z.shape, generator=g)).clamp(0, 1)
+
+    adv = A.bpda_eot(model, x, y, defence_factory(0), budget, steps=10, eot=3)
+    assert adv.shape == x.shape and adv.min() >= 0 and adv.max() <= 1
+    assert float(A.rmse(x, adv).max()) <= budget * (1 + 1e-4)
+    defended = defence_factory(9)
+    clean_acc = (_pred(model, defended(x)) == y).float().mean()
+    adv_acc = (_pred(model, defended(adv)) == y).float().mean()
+    assert clean_acc >= 0.8 and adv_acc <= clean_acc - 0.5
+    again = A.bpda_eot(model, x, y, defence_factory(0), budget, steps=10, eot=3)
+    assert torch.equal(adv, again)
+    with pytest.raises(ValueError, match="budget"):
+        A.bpda_eot(model, x, y, defence_factory(0), 0.0)
