@@ -451,8 +451,8 @@ def fig4_1_4_2(cfg: Config, f1: dict, f2: pd.DataFrame) -> Record:
         _show(axes[i, 0], c, f1["classes"][int(f1["labels"][i])])
         _show(axes[i, 1], dfl, f"PD K={k}")
         _show(axes[i, 2], hv, f"PD K={10 * k}")
-        _show(axes[i, 3], (c - hv).abs().sum(0), "|clean − PD(10K)|", "magma")
-        _show(axes[i, 4], (c - f1["heavy_denoised"][i]).abs().sum(0), "|clean − WD(PD(10K))|", "magma")
+        _show(axes[i, 3], (c - hv).abs().sum(0), f"|clean − PD(K={10 * k})|", "magma")
+        _show(axes[i, 4], (c - f1["heavy_denoised"][i]).abs().sum(0), f"|clean − WD(PD(K={10 * k}))|", "magma")
     diffs = pd.DataFrame({"image": range(n), "changed_values_K": [int((f1["clean"][i] != f1["deflected"][i]).sum()) for i in range(n)],
                           "mean_abs_change_pd": [float((f1["clean"][i] - f1["deflected"][i]).abs().mean()) for i in range(n)],
                           "mean_abs_change_pd_wd": [float((f1["clean"][i] - f1["denoised"][i]).abs().mean()) for i in range(n)]})
@@ -570,6 +570,8 @@ def fig4_5(cfg: Config, res: dict) -> Record:
         ax.plot(d[param], d["mean"], "k-", lw=2.5, label="mean")
         ax.axvline(res["tuned"][param], color="grey", ls="--")
         ax.set_xscale("log")
+        ax.minorticks_off()
+        ax.set_xticks(sorted(d[param].unique()), [f"{v:g}" for v in sorted(d[param].unique())])
         ax.set_xlabel({"sigma": "sigma (BayesShrink)", "window": "window r", "deflections": "deflections K"}[param])
         ax.set_ylabel("accuracy (%)")
         ax.grid(alpha=0.3)
