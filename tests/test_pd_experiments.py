@@ -24,6 +24,8 @@ def cfg():
 def test_vgg_gap_is_a_cam_classifier() -> None:
     torch.manual_seed(0)
     net = models.build("vgg_gap", 10, 8).eval()
+    with torch.no_grad():
+        net.classifier.weight.abs_()     # positive class weights: non-negative features give positive maps
     x = torch.rand(3, 3, 32, 32)
     feats = net.features(x)
     assert feats.shape == (3, 32, 8, 8) and feats.min() >= 0

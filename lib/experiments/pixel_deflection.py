@@ -34,10 +34,9 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from lib import attacks, cache, models, repro, train
+from lib import attacks, cache, metrics, models, repro, train
 from lib import data as data_module
-from lib import metrics
-from lib.config import Config, Profile
+from lib.config import Config
 from lib.data import ImageSet
 from lib.methods import input_defences as baselines
 from lib.methods import pixel_deflection as PD
@@ -138,12 +137,18 @@ class ImageBatch:
 
 def correct_images(cfg: Config, name: str, split: str, n: int) -> ImageBatch:
     """The first `n` images of `split` (test | val), in a fixed shuffled order (seed 0), that classifier
-    `name` classifies correctly."""
+    `name` classifies correctly. A dataset without validation images (ImageNet: only its val set, our
+    test split) serves `val` from the END of the test split's shuffled order, disjoint from the test
+    images as long as both sets fit."""
     key = ("images", name, split, n)
     if key not in cfg.memo:
         model, _ = classifier(cfg, name)
         pool: ImageSet = getattr(cfg.dataset(), split)
-        order = torch.randperm(len(pool), generator=torch.Generator().manual_seed(0)).to(pool.labels.device)
+        order = torch.randperm(len(pool), generator=torch.Generator().manual_seed(0))
+        if split == "val" and len(pool) == 0:
+            pool = cfg.dataset().test
+            order = torch.randperm(len(pool), generator=torch.Generator().manual_seed(0)).flip(0)
+        order = order.to(pool.labels.device)
         chosen = []
         for chunk in order.split(max(4 * n, 500)):
             x = pool.images[chunk].float() / 255
@@ -264,7 +269,7 @@ def _filter(name: str, x: Tensor, d: Defence, generator: torch.Generator) -> Ten
         search, patch, h = (int(v) for v in name[3:].split("-"))
         return baselines.nl_means(x, search, patch, h)
     if name == "resize_pad":
-        return baselines.random_resize_pad(x, int(round(x.shape[-1] * 1.1)) + (x.shape[-1] < 64), generator)
+        return baselines.random_resize_pad(x, round(x.shape[-1] * 1.1) + (x.shape[-1] < 64), generator)
     raise ValueError(f"unknown defence step {name!r}")
 
 
