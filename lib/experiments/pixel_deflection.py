@@ -92,7 +92,8 @@ def classifier(cfg: Config, name: str) -> tuple[nn.Module, dict]:
             model = pretrained.load_imagenet_model(name, weights=cfg.weights, device=cfg.device)
             test = cfg.dataset().test
             acc = 100 * train.accuracy(model, test.images, test.labels, batch_size=50)
-            cfg.memo[key] = (model, {"test_acc": acc, "spec": {"model": name, "weights": cfg.weights}})
+            spec = {"model": name, "weights": cfg.weights, "data": cfg.dataset().fingerprint}
+            cfg.memo[key] = (model, {"test_acc": acc, "spec": spec})
         else:
             config = train.TrainConfig(max_epochs=cfg.train_epochs, patience=cfg.train_epochs + 1,
                                        batch_size=128, lr=cfg.lr, keep_best=False)
@@ -466,7 +467,7 @@ def adaptive(cfg: Config, name: str, d: Defence) -> Adversarial:
     return Adversarial(adv, attacks.rmse(x, adv), budget, "adaptive")
 
 
-def attack_rows(cfg: Config, name: str, d: Defence, levels: tuple[str, ...] = ("normal",)) -> list[tuple[str, str]]:
+def attack_rows(cfg: Config, levels: tuple[str, ...] = ("normal",)) -> list[tuple[str, str]]:
     """(attack, level) rows of Tables 4.1-4.5: Clean, then each attack per level (large: no C&W, as the thesis)."""
     rows = [("clean", "normal")]
     for level in levels:
@@ -487,9 +488,9 @@ def run_tables4_1_4_5(cfg: Config) -> dict:
     rows, outs, acc = [], {}, {}
     for i, name in enumerate(cfg.models):
         acc[name] = classifier(cfg, name)[1]["test_acc"]
-        plan = [(a, lv, d) for a, lv in attack_rows(cfg, name, d, ("normal", "large") if i == 0 else ("normal",))]
+        plan = [(a, lv, d) for a, lv in attack_rows(cfg, ("normal", "large") if i == 0 else ("normal",))]
         if i == 0:
-            plan += [(a, lv, thesis) for a, lv in attack_rows(cfg, name, thesis)]
+            plan += [(a, lv, thesis) for a, lv in attack_rows(cfg)]
             if cfg.adaptive:
                 plan += [("bpda", "adaptive", d)]
         for attack, level, defence in progress(plan, f"Tables 4.1-4.5 {MODEL_LABEL.get(name, name)}", total=len(plan)):
@@ -652,7 +653,7 @@ def run_fig4_3(cfg: Config) -> dict:
     thresh = obj.flatten(1).quantile(0.75, dim=1)[:, None, None]
     region = obj >= thresh
     maps, rows = {"object (R-CAM)": obj.mean(0).cpu()}, []
-    levels = [(a, "normal") for a in cfg.attacks] + [("fgsm", "large")] if "fgsm" in cfg.attacks else []
+    levels = [(a, "normal") for a in cfg.attacks] + ([("fgsm", "large")] if "fgsm" in cfg.attacks else [])
     for attack, level in levels:
         adv = adversarial(cfg, name, batch, attack, level)
         delta = (adv.images - batch.images).abs().sum(1)                 # [N, H, W]
