@@ -567,8 +567,6 @@ def run_tables4_9_4_11(cfg: Config) -> dict:
     """Sweeps of K (Table 4.9) and r (Table 4.10), and Table 4.11's sampling / replacement / denoiser
     ablations, all on the first classifier at the tuned setting otherwise; accuracy of single runs
     (mean over `SWEEP_RUNS` runs)."""
-    runs = cfg.sweep_runs
-    base = thesis_defence(cfg)
     k = [thesis_defence(cfg, label=f"K={v}", deflections=v) for v in cfg.sweep_deflections]
     r = [thesis_defence(cfg, label=f"r={v}", window=v) for v in cfg.sweep_window]
     sampling = [thesis_defence(cfg, label=f"{s} r={v}", sampler=s, window=v)
@@ -576,12 +574,8 @@ def run_tables4_9_4_11(cfg: Config) -> dict:
     replacement = [thesis_defence(cfg, label=f"{m} r={v}", replacement=m, window=v)
                    for m in ("min", "max", "mean", "random") for v in cfg.sweep_window]
     denoisers = [thesis_defence(cfg, label=n, post=(n,)) for n in ("bilateral", "anisotropic", "tvm", "deconv", "wavelet")]
-    out = {}
-    for key, defences in [("table4_9", k), ("table4_10", r), ("sampling", sampling), ("replacement", replacement),
-                          ("denoiser", denoisers)]:
-        out[key] = _grid(cfg, defences, key, runs=runs)
-    out["base"] = base
-    return out
+    parts = {"table4_9": k, "table4_10": r, "sampling": sampling, "replacement": replacement, "denoiser": denoisers}
+    return {key: _grid(cfg, defences, key, runs=cfg.sweep_runs) for key, defences in parts.items()}
 
 
 # ---------------------------------------------------------------------------------------------
