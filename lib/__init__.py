@@ -20,11 +20,18 @@ Map (modules by concern):
     runner       runall.py's logic: papermill execution, skipping, failure handling
     index        reports/index.md and index.html from reports/manifest.json
 """
+import os
 from importlib import import_module
+from pathlib import Path
 from types import ModuleType
 
+if os.environ.get("REPRO_ROOT") and Path(os.environ["REPRO_ROOT"]).resolve() != Path(__file__).resolve().parent.parent:
+    raise ImportError(f"this kernel imported lib from {Path(__file__).resolve().parent}, but runall.py runs the "
+                      f"checkout at {os.environ['REPRO_ROOT']}; put that checkout first on PYTHONPATH "
+                      "(the runner does) or reinstall the editable package from it")
+
 __all__ = ["paths", "config", "repro", "progress", "cache", "data", "distortions", "models", "pretrained",
-           "cca", "train", "claims", "report", "methods", "experiments", "figures"]
+           "cca", "train", "claims", "report", "methods", "experiments", "figures", "params", "zoo"]
 
 
 def __getattr__(name: str) -> ModuleType:

@@ -42,9 +42,10 @@ def _header() -> str:
 
 def _table(rows: list[tuple[str, float, str, str, str]]) -> None:
     """Print rows of (case, seconds, throughput, ratio, note) as a fixed-width table."""
-    print(f"  {'case':<42} {'time':>9} {'throughput':>18} {'ratio':>8}  note")
+    width = max(42, *(len(row[0]) for row in rows))
+    print(f"  {'case':<{width}} {'time':>9} {'throughput':>18} {'ratio':>8}  note")
     for case, seconds, rate, ratio, note in rows:
-        print(f"  {case:<42} {seconds:>8.3f}s {rate:>18} {ratio:>8}  {note}")
+        print(f"  {case:<{width}} {seconds:>8.3f}s {rate:>18} {ratio:>8}  {note}")
 
 
 def _conv_act_fn(n_filters: int = 32, seed: int = 0) -> Callable[[Tensor], Tensor]:
@@ -358,6 +359,113 @@ def bench_jsma(n: int = 32, gamma: float = 0.1, seed: int = 0) -> dict[str, floa
          f"identical output on {100 * same:.0f}% of images; success {own.success_rate:.2f} vs {art.success_rate:.2f}"),
     ])
     return {"art_s": t_art, "ours_s": t_own, "speedup": t_art / t_own, "identical": same}
+
+
+def bench_zoo_train(steps: int = 40, batch_size: int = 128, seed: int = 0) -> dict[str, float]:
+    """ResNet-20 training steps with the standard CIFAR augmentation (4-pixel padded random crop, flip).
+
+    Baselines, both plain eager loops over a DataLoader: (a) the canonical one, as torchvision's
+    `CIFAR10` dataset serves it (uint8 array -> PIL image per item, `RandomCrop(32, padding=4)`,
+    `RandomHorizontalFlip`, `ToTensor`); (b) the same with torchvision's v2 transforms on uint8 tensors.
+    Ours: `lib.zoo` (uint8 images in memory, one batched augmentation gather, channels-last).
+    Same network, optimiser (SGD Nesterov, label smoothing 0.1), batch size and number of steps.
+    """
+    import torch.nn.functional as F
+    from PIL import Image
+    from torch.utils.data import DataLoader, Dataset
+    from torchvision import transforms as T1
+    from torchvision.transforms import v2 as T2
+
+    from lib import models, zoo
+
+    g = torch.Generator().manual_seed(seed)
+    images = torch.randint(0, 256, (steps * batch_size, 3, 32, 32), dtype=torch.uint8, generator=g)
+    labels = torch.randint(0, 10, (len(images),), generator=g)
+    hwc = images.permute(0, 2, 3, 1).contiguous().numpy()
+
+    def net() -> tuple[torch.nn.Module, torch.optim.Optimizer]:
+        torch.manual_seed(seed)
+        model = models.build("resnet20", 10)
+        return model, torch.optim.SGD(zoo._param_groups(model, 5e-4), lr=0.05, momentum=0.9, nesterov=True)
+
+    class Items(Dataset):
+        def __init__(self, pil: bool) -> None:
+            self.pil = pil
+            self.transform = (T1.Compose([T1.RandomCrop(32, padding=4), T1.RandomHorizontalFlip(), T1.ToTensor()])
+                              if pil else T2.Compose([T2.RandomCrop(32, padding=4), T2.RandomHorizontalFlip(),
+                                                      T2.ToDtype(torch.float32, scale=True)]))
+
+        def __len__(self) -> int:
+            return len(images)
+
+        def __getitem__(self, i: int) -> tuple[Tensor, Tensor]:
+            return self.transform(Image.fromarray(hwc[i]) if self.pil else images[i]), labels[i]
+
+    def plain(pil: bool) -> None:
+        model, opt = net()
+        model.train()
+        for x, y in DataLoader(Items(pil), batch_size=batch_size, shuffle=True, generator=g):
+            loss = F.cross_entropy(model(x), y, label_smoothing=0.1)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+    def ours() -> None:
+        model, opt = net()
+        model.to(memory_format=torch.channels_last).train()
+        gen = torch.Generator().manual_seed(seed)
+        perm = torch.randperm(len(images), generator=gen)
+        for b in range(steps):
+            idx = perm[b * batch_size:(b + 1) * batch_size]
+            loss = F.cross_entropy(model(zoo._float(zoo.augment(images[idx], gen))), labels[idx],
+                                   label_smoothing=0.1)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+
+    print(_header())
+    n = steps * batch_size
+    ours()   # warm-up (oneDNN primitive caches)
+    t_pil, _ = _timed(lambda: plain(True))
+    t_v2, _ = _timed(lambda: plain(False))
+    t_ours, _ = _timed(ours)
+    _table([("eager loop, torchvision CIFAR10-style PIL transforms", t_pil, f"{n / t_pil:,.0f} images/s", "1.00x", ""),
+            ("eager loop, v2 transforms on uint8 tensors", t_v2, f"{n / t_v2:,.0f} images/s", f"{t_pil / t_v2:.2f}x", ""),
+            ("lib.zoo loop (batched augmentation, channels-last)", t_ours, f"{n / t_ours:,.0f} images/s",
+             f"{t_pil / t_ours:.2f}x", f"{t_v2 / t_ours:.2f}x over v2; target >= 1.5x")])
+    return {"pil_images_s": n / t_pil, "v2_images_s": n / t_v2, "ours_images_s": n / t_ours,
+            "ratio": t_pil / t_ours, "ratio_v2": t_v2 / t_ours}
+
+
+def bench_jobs(only: str = "selective_finetuning") -> dict[str, float]:
+    """`runall.py --profile smoke --only PAPER` wall time with --jobs 1, with --jobs 2 (each kernel its
+    share of the cores), and with --jobs 2 where every kernel takes all cores (the old behaviour), each
+    from an empty cache into a temporary reports folder."""
+    import tempfile
+    from pathlib import Path
+
+    from lib import paths
+    from lib.runner import Layout, execute, run
+
+    print(_header())
+    results, rows = {}, []
+    share = execute.threads_per_kernel
+    cases = (("--jobs 1", 1, share), ("--jobs 2, cores shared", 2, share),
+             ("--jobs 2, every kernel all cores (old)", 2, lambda jobs, cores=None: share(1, cores)))
+    for label, jobs, threads in cases:
+        with tempfile.TemporaryDirectory() as tmp:
+            layout = Layout(paths.ROOT, paths.MANIFEST, Path(tmp) / "reports", Path(tmp) / "build")
+            os.environ["REPRO_CACHE"] = str(Path(tmp) / "cache")
+            execute.threads_per_kernel = threads
+            try:
+                seconds, status = _timed(lambda: run(["--profile", "smoke", "--only", only, "--jobs", str(jobs)], layout))
+            finally:
+                execute.threads_per_kernel = share
+                os.environ.pop("REPRO_CACHE")
+        results[label] = seconds
+        rows.append((f"{label} (exit {status})", seconds, "", f"{results['--jobs 1'] / seconds:.2f}x", ""))
+    _table(rows)
+    return results
 
 
 def main(argv: list[str] | None = None) -> None:

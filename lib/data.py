@@ -27,6 +27,7 @@ import hashlib
 import io
 import os
 import tarfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -245,38 +246,66 @@ def _resize_centre_crop(im, crop: int):
     return TF.center_crop(im, [crop, crop])
 
 
-Files = Iterable[tuple[str, Callable[[], bytes]]]   # (relative posix path, read its bytes now)
+Files = Iterable[tuple[str, Callable[[], bytes] | None]]   # (relative posix path, read its bytes now | None for a folder)
 
 
-def _iter_files(root: Path) -> Iterator[tuple[str, Callable[[], bytes]]]:
-    """(relative posix path, reader) of every file under a directory or inside a .tar(.gz).
+def _iter_files(root: Path) -> Iterator[tuple[str, Callable[[], bytes] | None]]:
+    """(relative posix path, reader) of every file under a directory or inside a .tar(.gz), and
+    (path + "/", None) for every folder (so that an empty class folder can be reported).
 
     A reader is only valid during its own iteration step (archives are read as a stream); files that are
-    not read are skipped without loading them.
+    not read are skipped without loading them. A truncated or corrupt archive raises `DataError`, also
+    when the damage is found while a member is read.
     """
     if root.is_dir():
         for p in sorted(root.rglob("*")):
             if p.is_file():
                 yield p.relative_to(root).as_posix(), p.read_bytes
+            elif p.is_dir():
+                yield p.relative_to(root).as_posix() + "/", None
         return
+
+    def corrupt(exc: BaseException) -> DataError:
+        return DataError(f"cannot read archive {root}: {type(exc).__name__}: {exc} (corrupt or truncated "
+                         "download? check its size and sha256, or download it again)")
+
+    def reader(tar: tarfile.TarFile, member: tarfile.TarInfo) -> Callable[[], bytes]:
+        def read() -> bytes:
+            try:
+                return tar.extractfile(member).read()
+            except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
+                raise corrupt(exc) from exc
+        return read
+
     try:
         with tarfile.open(root, "r:*") as tar:
             for member in tar:
                 if member.isfile():
-                    yield member.name, lambda m=member: tar.extractfile(m).read()
-    except (tarfile.TarError, EOFError, OSError) as exc:
-        raise DataError(f"cannot read archive {root}: {exc} (corrupt or truncated download?)") from exc
+                    yield member.name, reader(tar, member)
+                elif member.isdir():
+                    yield member.name.rstrip("/") + "/", None
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
+        raise corrupt(exc) from exc
 
 
 def _read_folder(files: Files, split_names: tuple[str, ...], resize: int | None) -> dict[str, tuple[list[str], list[np.ndarray]]]:
-    """{split: (class names per image, arrays)} for the `<split>/<class>/<image>` files among `files`."""
+    """{split: (class names per image, arrays)} for the `<split>/<class>/<image>` files among `files`.
+
+    Raises `DataError` when a `<split>/<class>/` folder holds no image: a class that silently vanished
+    would shift every label after it.
+    """
     found: dict[str, tuple[list[str], list[np.ndarray]]] = {}
+    folders: dict[str, set[str]] = {}
     for name, read in files:
         parts = [p for p in name.split("/") if p not in ("", ".")]
         # accept an optional single top folder (e.g. cifar10/train/cat/1.jpg)
-        while len(parts) > 3:
+        depth = 2 if read is None else 3
+        while len(parts) > depth:
             parts = parts[1:]
-        if len(parts) != 3 or parts[0] not in split_names:
+        if len(parts) != depth or parts[0] not in split_names:
+            continue
+        if read is None:
+            folders.setdefault(parts[0], set()).add(parts[1])
             continue
         if not parts[2].lower().endswith(IMAGE_SUFFIXES):
             continue
@@ -284,6 +313,11 @@ def _read_folder(files: Files, split_names: tuple[str, ...], resize: int | None)
         found.setdefault(split, ([], []))
         found[split][0].append(cls)
         found[split][1].append(_decode(read(), name, resize))
+    for split, classes in folders.items():
+        empty = sorted(classes - set(found.get(split, ([], []))[0]))
+        if empty:
+            raise DataError(f"class folder(s) {', '.join(f'{split}/{c}/' for c in empty[:5])} hold no image "
+                            f"({', '.join(IMAGE_SUFFIXES)}); remove the empty folders or add their images")
     return found
 
 

@@ -28,3 +28,9 @@ def output_dir(paper: str) -> Path:
     """Where a notebook writes its artefacts: `$REPRO_OUT` (set by the runner) or build/interactive/<paper>."""
     out = os.environ.get("REPRO_OUT")
     return Path(out) if out else BUILD / "interactive" / paper
+
+
+def imported_lib() -> str:
+    """This `lib` folder, relative to the checkout being run (`$REPRO_ROOT`, set by the runner for its
+    kernels; else this repository): `lib` when the kernel imported the right checkout's library."""
+    return os.path.relpath(ROOT / "lib", os.environ.get("REPRO_ROOT", ROOT))

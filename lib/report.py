@@ -21,6 +21,7 @@ if os.environ.get("REPRO_HEADLESS") == "1":
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from lib import paths
 from lib.claims import Claim
 from lib.config import Config
 
@@ -109,6 +110,7 @@ class Record:
             "caption": self.caption, "profile": self.cfg.profile.value,
             "data": self.cfg.data_record(),
             "parameters": self.cfg.params, "seeds": self.cfg.seeds, "device": self.cfg.device_name(),
+            "lib_path": paths.imported_lib(),
             "files": self.files, "tables": self.tables, "claims": [c.record() for c in self.claims],
             "notes": self.notes + self.cfg.data_notes(),
         }

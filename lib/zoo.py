@@ -288,7 +288,8 @@ def card(name: str) -> dict:
     try:
         return json.loads(path.read_text())
     except json.JSONDecodeError as exc:
-        raise ZooError(f"zoo card {path} is not valid JSON ({exc}); retrain with `python -m lib.zoo train {name}`")
+        raise ZooError(f"zoo card {path} is not valid JSON ({exc}); retrain with "
+                       f"`python -m lib.zoo train {name}`") from exc
 
 
 def train_entry(name: str, data_spec: str = "auto", device: str = "cpu", epochs: int | None = None,
@@ -423,7 +424,8 @@ def main(argv: list[str] | None = None) -> int:
             status = "not trained"
             if card_path(name).exists():
                 c = card(name)
-                status = f"test {100 * c['test_acc']:.2f}%, val {100 * c['val_acc']:.2f}%, {c['train_seconds']:.0f} s on {c['device']}"
+                status = (f"test {100 * c['test_acc']:.2f}%, val {100 * c['val_acc']:.2f}%, "
+                          f"{c['train_seconds']:.0f} s on {c['device']}")
             print(f"{name:12s} {e.arch:12s} width {e.width!s:5s} target {100 * e.target_test_acc:.0f}%  {status}")
         return 0
     bad = 0

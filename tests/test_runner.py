@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from lib import runner
-from lib.runner import Layout
+from lib.runner import Layout, cli, execute, plan, publish
 
 FIXTURE = Path(__file__).parent / "fixtures" / "runner"
 
@@ -40,9 +40,44 @@ def entries(layout: Layout) -> dict[str, dict[str, Any]]:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file under `folder` with its bytes."""
+    """Every file under `folder` with its bytes (the run lock's holder line aside)."""
     return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in folder.rglob("*") if p.is_file()}
+            for p in folder.rglob("*") if p.is_file() and p.name != ".runall.lock"}
+
+
+def staged(layout: Layout, name: str) -> list[Path]:
+    """The staging folders of notebook `name` under build/runs/ (any run)."""
+    runs = layout.build / "runs"
+    return [p for p in runs.rglob(name) if p.is_dir()] if runs.exists() else []
+
+
+RUNNER = ("import sys; from pathlib import Path; from lib.runner import Layout, main; "
+          "sys.exit(main(sys.argv[2:], Layout.at(Path(sys.argv[1]))))")
+
+
+def start_runner(layout: Layout, *argv: str) -> subprocess.Popen:
+    """runall.py on `layout` in a subprocess (so that it can be signalled)."""
+    return subprocess.Popen([sys.executable, "-c", RUNNER, str(layout.root), *argv],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_started(layout: Layout, name: str, proc: subprocess.Popen, count: int = 1) -> None:
+    """Wait until `count` notebooks called `name*` wrote their `started` marker."""
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        if len(list((layout.build / "runs").rglob(f"{name}*/started"))) >= count:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{name} never started: {proc.poll()} {proc.stderr.read() if proc.poll() is not None else ''}")
+
+
+def add_sleeper(layout: Layout, name: str = "05_sleep_b", artefact: str = "eta") -> None:
+    """A second sleeping notebook in the `edge` paper."""
+    shutil.copy(layout.notebooks / "edge" / "04_sleep.py", layout.notebooks / "edge" / f"{name}.py")
+    manifest = yaml.safe_load(layout.manifest.read_text())
+    manifest["papers"]["edge"]["notebooks"].append(
+        {"name": name, "artefacts": [artefact], "outputs": [f"{artefact}.csv"], "needs": {"gpu": False, "data": []}})
+    layout.manifest.write_text(yaml.safe_dump(manifest))
 
 
 @pytest.fixture
@@ -69,7 +104,7 @@ def ran(first_run: Layout, tmp_path: Path) -> Layout:
 @pytest.fixture(autouse=True)
 def no_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests behave the same on machines with and without CUDA."""
-    monkeypatch.setattr(runner, "gpu_available", lambda: False)
+    monkeypatch.setattr(plan, "gpu_available", lambda: False)
 
 
 @pytest.mark.parametrize("text, value", [
@@ -136,14 +171,14 @@ def test_parameters_papermill_cannot_read_are_refused(tree: Layout,
 def test_dry_run_validates_and_executes_nothing(tree: Layout, capsys: pytest.CaptureFixture,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
-    execute = runner.papermill.execute_notebook
+    execute = cli.papermill.execute_notebook
 
     def prepare_only(*args: Any, **kwargs: Any) -> Any:
         calls.append(kwargs)
         assert kwargs["prepare_only"] is True
         return execute(*args, **kwargs)
 
-    monkeypatch.setattr(runner.papermill, "execute_notebook", prepare_only)
+    monkeypatch.setattr(cli.papermill, "execute_notebook", prepare_only)
     assert runner.run(["--dry-run", "--profile", "paper", "--data", "cifar10"], tree) == 0
     out = capsys.readouterr().out
     assert "would run                fake/01_alpha: not run before" in out
@@ -188,7 +223,7 @@ def test_a_run_publishes_reports_and_records_provenance(first_run: Layout) -> No
     page = (reports / "fake" / "01_alpha.html").read_text()
     assert "alpha done with N=2" in page and "json.dumps(record)" not in page  # outputs, no code
     assert "alpha done with N=2" in (reports / "fake" / "logs" / "01_alpha.log").read_text()
-    assert not (first_run.build / "runs" / "fake" / "01_alpha").exists()
+    assert not staged(first_run, "01_alpha")
     assert (reports / "index.md").exists() and (reports / "fake" / "index.html").exists()
 
 
@@ -267,7 +302,7 @@ def test_a_missing_declared_output_is_a_failure(tree: Layout) -> None:
     assert gamma["status"] == "failed" and gamma["error"] == "declared output missing: gamma.pdf"
     assert gamma["last_good"] is None
     assert not (tree.reports / "edge" / "gamma.csv").exists()
-    assert (tree.reports / "edge" / "logs" / "01_missing_output.log").exists()
+    assert (tree.reports / "edge" / "logs" / "01_missing_output.failed.log").exists()
 
 
 def test_gpu_and_data_needs_are_recorded_as_skips(tree: Layout,
@@ -285,14 +320,201 @@ def test_sigterm_stops_the_run_and_leaves_reports_untouched(ran: Layout) -> None
               "sys.exit(main(sys.argv[2:], Layout.at(Path(sys.argv[1]))))")
     proc = subprocess.Popen([sys.executable, "-c", script, str(ran.root), "--only", "edge/zeta"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    started = ran.build / "runs" / "edge" / "04_sleep" / "started"
-    deadline = time.monotonic() + 60
-    while not started.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert started.exists(), "the notebook never started"
+    wait_started(ran, "04_sleep", proc)
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == runner.EXIT_INTERRUPTED, err
     assert "Interrupted" in out and "edge/04_sleep" in out
     assert snapshot(ran.reports) == before
     assert "edge/04_sleep" not in entries(ran)
+
+
+# --------------------------------------------------------------------------------------------
+# Reliability: one run at a time, interrupts, all-or-nothing publishing, checks before compute
+
+
+def test_a_second_concurrent_run_is_refused_naming_the_first(ran: Layout, capsys: pytest.CaptureFixture) -> None:
+    proc = start_runner(ran, "--only", "edge/zeta")
+    try:
+        wait_started(ran, "04_sleep", proc)
+        before = snapshot(ran.reports)
+        clock = time.monotonic()
+        assert runner.run(["--only", "fake", "--force"], ran) == runner.EXIT_BUSY
+        assert time.monotonic() - clock < 5
+        err = capsys.readouterr().err
+        assert f"another runall.py is running on {ran.reports}: pid {proc.pid}" in err and "--only edge/zeta" in err
+        assert snapshot(ran.reports) == before
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=60)
+    assert runner.run(["--only", "fake"], ran) == 0   # the lock went with the first run
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_ctrl_c_with_several_notebooks_stops_within_seconds(ran: Layout, jobs: str) -> None:
+    add_sleeper(ran)
+    before = snapshot(ran.reports)
+    proc = start_runner(ran, "--only", "edge/zeta", "--only", "edge/eta", "--only", "fake", "--force",
+                        "--jobs", jobs)
+    wait_started(ran, "0", proc, count=int(jobs))
+    clock = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == runner.EXIT_INTERRUPTED, err
+    assert time.monotonic() - clock < execute.STOP_GRACE_S + 5
+    assert "Interrupted; not completed" in out and "edge/05_sleep_b" in out
+    after = snapshot(ran.reports)
+    assert {k: v for k, v in after.items() if not k.startswith("fake/")} == \
+        {k: v for k, v in before.items() if not k.startswith("fake/")}   # sleepers: nothing published
+    assert "edge/04_sleep" not in entries(ran) and "edge/05_sleep_b" not in entries(ran)
+
+
+def test_a_second_ctrl_c_exits_at_once(ran: Layout) -> None:
+    add_sleeper(ran)
+    proc = start_runner(ran, "--only", "edge/zeta", "--only", "edge/eta", "--jobs", "2")
+    wait_started(ran, "0", proc, count=2)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.05)
+    clock = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=30)
+    assert proc.returncode in (runner.EXIT_INTERRUPTED, -signal.SIGINT)
+    assert time.monotonic() - clock < 5
+
+
+def test_unwritable_reports_are_refused_before_any_kernel(tree: Layout, capsys: pytest.CaptureFixture,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    tree.reports.mkdir()
+    (tree.reports / "fake").write_text("a file where the paper's folder must be")
+    started = []
+    monkeypatch.setattr(execute.Run, "execute", lambda self, job: started.append(job))
+    assert runner.run(["--only", "fake"], tree) == runner.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert f"cannot write into {tree.reports / 'fake'}" in err and "Nothing was run" in err
+    assert not started and not staged(tree, "01_alpha")
+
+
+def test_a_failed_manifest_write_publishes_nothing_and_stops_the_run(
+        ran: Layout, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = snapshot(ran.reports)
+    real = publish.write_json_atomic
+
+    def failing(path: Path, data: Any) -> None:
+        if path == ran.report_manifest:
+            raise OSError(28, "No space left on device")
+        real(path, data)
+
+    monkeypatch.setattr(publish, "write_json_atomic", failing)
+    assert runner.run(["--only", "fake", "--force", "-p", "N", "7"], ran) == runner.EXIT_FAILED
+    out = capsys.readouterr().out
+    assert "publishing fake/01_alpha failed, reports/ left as they were" in out and "No space left" in out
+    assert "Stopped after a publishing error; not run: fake/02_beta" in out
+    after = snapshot(ran.reports)
+    assert {k: v for k, v in after.items() if not k.startswith("index") and "/index" not in k} == \
+        {k: v for k, v in before.items() if not k.startswith("index") and "/index" not in k}
+    assert not (ran.reports / publish.TXN).exists() or not any((ran.reports / publish.TXN).iterdir())
+
+
+def test_a_publication_interrupted_by_a_crash_is_rolled_back(ran: Layout) -> None:
+    before = snapshot(ran.reports)
+    layout = ran
+    pubr = publish.Publisher(layout, {})
+    entry = dict(entries(ran)["fake/01_alpha"], started="2099-01-01T00:00:00+00:00")
+    new = layout.root / "new_alpha.csv"
+    new.write_text("n,twice\n9,18\n")
+
+    def crash(*args: Any) -> None:
+        raise SystemExit("killed")   # not an Exception: nothing is rolled back, as after a real crash
+
+    pubr.write_entry = crash   # the files are switched, the commit point is never reached
+    with pytest.raises(SystemExit):
+        pubr.publish("fake/01_alpha", "fake", {"fake/alpha.csv": new}, [], entry)
+    assert (layout.reports / "fake" / "alpha.csv").read_text() == "n,twice\n9,18\n"
+    assert publish.Publisher(layout, {}).recover() == ["fake/01_alpha: rolled back an interrupted publication"]
+    assert snapshot(ran.reports) == before
+
+
+def test_a_truncated_archive_is_refused_before_any_kernel(tree: Layout, tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import tarfile
+
+    monkeypatch.setenv("REPRO_CACHE", str(tmp_path / "cache"))
+    folder = tmp_path / "imgs" / "train" / "a"
+    folder.mkdir(parents=True)
+    for i in range(40):
+        (folder / f"{i}.ppm").write_bytes(b"P6 2 2 255\n" + os.urandom(12))
+    archive = tmp_path / "data.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(tmp_path / "imgs" / "train", arcname="train")
+    archive.write_bytes(archive.read_bytes()[:-200])
+    assert runner.run(["--only", "fake/alpha", "--data", f"imagefolder:{archive}"], tree) == runner.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert f"cannot read archive {archive}" in err and "truncated" in err and "fake/01_alpha" in err
+    assert not staged(tree, "01_alpha") and not tree.report_manifest.exists()
+
+
+def test_an_empty_class_folder_is_refused(tree: Layout, tmp_path: Path, capsys: pytest.CaptureFixture,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REPRO_CACHE", str(tmp_path / "cache"))
+    for cls, count in (("a", 6), ("b", 0), ("c", 6)):
+        (tmp_path / "imgs" / "train" / cls).mkdir(parents=True)
+        for i in range(count):
+            (tmp_path / "imgs" / "train" / cls / f"{i}.ppm").write_bytes(b"P6 2 2 255\n" + os.urandom(12))
+    assert runner.run(["--only", "fake/alpha", "--data", f"imagefolder:{tmp_path / 'imgs'}"], tree) == runner.EXIT_USAGE
+    assert "class folder(s) train/b/ hold no image" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["-p", "N", "abc"], "fake/01_alpha: N: got 'abc' (str), expected an integer"),
+    (["-p", "N", "1.5"], "N: got 1.5 (float), expected an integer"),
+    (["--only", "fake/alpha", "-p", "DATA", "[1]"], "DATA: got [1] (list), expected str"),
+])
+def test_wrong_type_parameters_are_refused_even_by_a_dry_run(tree: Layout, capsys: pytest.CaptureFixture,
+                                                             argv: list[str], expected: str) -> None:
+    assert runner.run(["--only", "fake", "--dry-run", *argv], tree) == runner.EXIT_USAGE
+    assert expected in capsys.readouterr().err
+
+
+def test_declared_types_and_ranges_are_enforced(tree: Layout, capsys: pytest.CaptureFixture,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from lib.params import Param, Params
+
+    declared = Params(N=Param(int, "images per class (images)", smoke=1, quick=2, min=1),
+                      SEEDS=Param(list[int], "repetitions", smoke=[0], min_len=1),
+                      FAIL=Param(bool, "raise in the last cell", smoke=False))
+    monkeypatch.setattr(runner.parameters, "declarations", lambda paper: declared if paper == "fake" else None)
+    for argv, expected in ((["-p", "N", "0"], "N=0: 0 is outside [1, inf] (images per class (images))"),
+                           (["-p", "SEEDS", "[]"], "SEEDS=[]: needs at least 1 item(s)"),
+                           (["-p", "SEEDS", "abc"], "SEEDS: got 'abc' (str), expected a list")):
+        assert runner.run(["--only", "fake/beta", "--dry-run", *argv], tree) == runner.EXIT_USAGE
+        assert expected in capsys.readouterr().err
+    assert runner.run(["--only", "fake/beta", "--dry-run", "-p", "SEEDS", "[0, 1]"], tree) == 0
+
+
+def test_the_kernel_imports_the_lib_of_the_checkout_being_run(tree: Layout) -> None:
+    (tree.root / "lib").mkdir()
+    (tree.root / "lib" / "__init__.py").write_text("CHECKOUT = 'second'\n")
+    source = tree.notebooks / "fake" / "02_beta.py"
+    source.write_text(source.read_text() + (
+        "\nimport lib\n(out / 'lib.json').write_text(json.dumps({'file': lib.__file__}))\n"
+        "record['lib_path'] = os.path.relpath(os.path.dirname(lib.__file__), os.environ['REPRO_ROOT'])\n"
+        "(out / 'beta.json').write_text(json.dumps(record))\n"))
+    assert runner.run(["--only", "fake/beta"], tree) == 0
+    imported = json.loads((tree.reports / "fake" / "lib.json").read_text())["file"]
+    assert Path(imported) == tree.root / "lib" / "__init__.py"
+    assert entries(tree)["fake/02_beta"]["lib_imported"] == "lib"
+
+
+def test_a_kernel_that_imported_another_checkout_fails_its_notebook(tree: Layout) -> None:
+    records = [{"lib_path": "../elsewhere/lib"}]
+    with pytest.raises(execute.WrongCheckoutError, match="imported lib from ../elsewhere/lib"):
+        execute.check_checkout(records, tree)
+    assert execute.check_checkout([{"lib_path": "lib"}], tree) == "lib"
+
+
+def test_each_kernel_gets_its_share_of_the_cores(tmp_path: Path) -> None:
+    assert execute.threads_per_kernel(1, cores=2) == 2 and execute.threads_per_kernel(2, cores=2) == 1
+    assert execute.threads_per_kernel(4, cores=2) == 1 and execute.threads_per_kernel(2, cores=16) == 8
+    env = execute.kernel_env(Layout.at(tmp_path), tmp_path / "out", 3)
+    assert env["OMP_NUM_THREADS"] == env["MKL_NUM_THREADS"] == "3"
+    assert env["PYTHONPATH"].split(os.pathsep)[0] == str(tmp_path)
