@@ -250,3 +250,36 @@ def baseline(arch: str, data: Dataset, config: TrainConfig, seed: int, *, width:
     model.to(device).eval()
     info = {k: stored[k] for k in ("history", "test_acc", "train_images")} | {"spec": spec}
     return model, info
+
+
+def reference_or_baseline(arch: str, data: Dataset, config: TrainConfig, seed: int, *, width: int | None = None,
+                          train_size: int = 0, device: torch.device | str = "cpu", use_cache: bool = True,
+                          use_zoo: bool = True) -> tuple[nn.Module, dict]:
+    """The zoo's reference checkpoint for (`arch`, `width`) when one was trained on `data` (`lib.zoo`),
+    else `baseline(...)` trained (and cached) here.
+
+    Returns:
+        (model in eval mode on `device`, info) with `source` ("zoo:<name>" or "trained here: <why>"),
+        `test_acc` (fraction, measured now on `data.test`), `history` and `spec` as `baseline`'s, plus
+        the zoo card under `card` when the zoo served the model.
+    """
+    reason = "zoo not requested"
+    if use_zoo and not train_size:
+        from lib import zoo
+
+        model, card = zoo.lookup(arch, width, data, device)
+        if model is not None:
+            for p in model.parameters():
+                p.requires_grad_(True)
+            return model, {"source": f"zoo:{card['name']}", "card": card,
+                           "test_acc": accuracy(model, data.test.images, data.test.labels),
+                           "history": {"seconds": card["train_seconds"], "curve": card["curve"]},
+                           "spec": {"zoo": card["name"], "sha256": card["weights"]["sha256"],
+                                    "data": card["data"]["content_digest"]},
+                           "train_images": card["data"]["sizes"]["train"]}
+        reason = card
+    elif use_zoo:
+        reason = f"a subset of {train_size} training images was asked for"
+    model, info = baseline(arch, data, config, seed, width=width, train_size=train_size, device=device,
+                           use_cache=use_cache)
+    return model, info | {"source": f"trained here: {reason}"}

@@ -1,0 +1,95 @@
+"""lib.zoo: cards, sha256-checked loading, refusal of corrupt or mismatched checkpoints, batched
+augmentation; lib.zoo_page renders the cards. Trains the small paper-000 net for one epoch on the
+synthetic stand-in (a few seconds)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from lib import data, train, zoo, zoo_page
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("zoo")
+    torch.set_num_threads(1)
+    card = zoo.train_entry("cifar10_net", data_spec="synthetic:n=600,test=200", epochs=1, out_dir=out)
+    return out, card
+
+
+def test_card_records_what_made_the_weights(trained: tuple[Path, dict]) -> None:
+    out, card = trained
+    assert card["arch"] == "cifar10_net" and card["recipe"]["epochs"] == 1 and card["recipe"]["optimizer"] == "adam"
+    assert card["parameters"] == sum(p.numel() for p in zoo.models.build("cifar10_net", 10).parameters())
+    assert card["data"]["sizes"] == {"train": 480, "val": 120, "test": 200}
+    assert card["weights"]["sha256"] == zoo._sha256(out / "cifar10_net.pt")
+    assert len(card["curve"]["epoch"]) == 1 and 0.0 <= card["test_acc"] <= 1.0
+    state = torch.load(out / "cifar10_net.pt", weights_only=True)
+    assert all(v.dtype == torch.float16 for v in state.values() if v.is_floating_point())
+
+
+def test_load_checks_sha_architecture_and_data(trained: tuple[Path, dict], tmp_path: Path) -> None:
+    out, card = trained
+    ds = data.load("synthetic:n=600,test=200")
+    model, info = zoo.load("cifar10_net", ds, zoo_dir=out, arch="cifar10_net", width=None)
+    assert abs(train.accuracy(model, ds.test.images, ds.test.labels) - card["test_acc"]) < 1e-9
+    with pytest.raises(zoo.ZooError, match="is cifar10_net width None, not resnet20"):
+        zoo.load("cifar10_net", ds, zoo_dir=out, arch="resnet20", width=None)
+    with pytest.raises(zoo.ZooError, match="was trained on data"):
+        zoo.load("cifar10_net", data.load("synthetic:n=500,test=200"), zoo_dir=out)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "cifar10_net.json").write_text(json.dumps(card))
+    raw = bytearray((out / "cifar10_net.pt").read_bytes())
+    raw[-100] ^= 0xFF
+    (bad / "cifar10_net.pt").write_bytes(bytes(raw))
+    with pytest.raises(zoo.ZooError, match="corrupt or were changed"):
+        zoo.load("cifar10_net", ds, zoo_dir=bad)
+
+
+def test_lookup_serves_only_matching_entries(trained: tuple[Path, dict], monkeypatch: pytest.MonkeyPatch) -> None:
+    out, _ = trained
+    monkeypatch.setattr(zoo, "ZOO_DIR", out)
+    ds = data.load("synthetic:n=600,test=200")
+    model, card = zoo.lookup("cifar10_net", None, ds)
+    assert model is not None and card["name"] == "cifar10_net"
+    model, reason = zoo.lookup("cifar10_net", None, data.load("synthetic:n=500,test=200"))
+    assert model is None and "trained on other data" in reason
+    model, reason = zoo.lookup("vgg_gap", 48, ds)
+    assert model is None and reason == "no zoo entry for vgg_gap width 48"
+    model, info = train.reference_or_baseline("cifar10_net", ds, train.TrainConfig(max_epochs=1), 0)
+    assert info["source"] == "zoo:cifar10_net"
+
+
+def test_augment_crops_windows_of_the_padded_image_and_flips_half() -> None:
+    g = torch.Generator().manual_seed(0)
+    x = torch.randint(0, 256, (256, 3, 8, 8), dtype=torch.uint8, generator=g)
+    a = zoo.augment(x, g, pad=0)
+    same, flipped = (a == x).flatten(1).all(1), (a == x.flip(-1)).flatten(1).all(1)
+    assert bool((same | flipped).all()) and 90 < int(flipped.sum()) < 166
+    a = zoo.augment(x, torch.Generator().manual_seed(1), pad=2)
+    for i in range(0, 256, 37):
+        windows = [src[:, dy:dy + 8, dx:dx + 8] for src in (F.pad(x[i], (2,) * 4), F.pad(x[i].flip(-1), (2,) * 4))
+                   for dy in range(5) for dx in range(5)]
+        assert any(bool((w == a[i]).all()) for w in windows)
+    assert torch.equal(zoo.augment(x, torch.Generator().manual_seed(3)), zoo.augment(x, torch.Generator().manual_seed(3)))
+
+
+def test_onecycle_warms_up_then_decays_to_zero() -> None:
+    lrs = [zoo.onecycle_lr(s, 100, 0.1, 0.2) for s in range(100)]
+    assert lrs[19] == pytest.approx(0.1) and lrs[0] == pytest.approx(0.005)
+    assert all(a <= b for a, b in zip(lrs[:20], lrs[1:20])) and all(a >= b for a, b in zip(lrs[20:], lrs[21:]))
+    assert lrs[-1] < 1e-3
+
+
+def test_zoo_page_renders_every_card(trained: tuple[Path, dict], tmp_path: Path) -> None:
+    out, card = trained
+    folder = zoo_page.build(tmp_path / "reports", out)
+    md = (folder / "index.md").read_text()
+    assert "cifar10_net" in md and f"{100 * card['test_acc']:.2f}%" in md and "Adam" in md
+    assert (folder / "cifar10_net_curve.png").stat().st_size > 1000
+    assert (folder / "cifar10_net_curve.csv").read_text().startswith("epoch,train_loss,val_loss,val_acc,lr\n1,")
