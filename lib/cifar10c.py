@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from lib import cache, corruptions, imagemagick_motion, opencv_ports, paths
+from lib.progress import headless
 
 CHUNK = 1000   # images per corrupt() call; results do not depend on it (per-image seeding)
 
@@ -124,8 +126,13 @@ def build_cifar10c(images: Any, labels: Any, out_dir: str | Path | None = None,
     jobs = [(name, s, a) for name in todo for s in corruptions.SEVERITIES for a in starts]
     bar = None
     if progress and jobs:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=len(jobs), desc="CIFAR-10-C", unit="chunk")
+        if headless():   # the runner's logs: sparse plain-text lines, as lib.progress does
+            from tqdm import tqdm
+            bar = tqdm(total=len(jobs), desc="CIFAR-10-C", unit="chunk", mininterval=30, ascii=True,
+                       file=sys.__stderr__)
+        else:
+            from tqdm.auto import tqdm
+            bar = tqdm(total=len(jobs), desc="CIFAR-10-C", unit="chunk", leave=False)
     pool = ProcessPoolExecutor(workers) if workers > 1 else None
     try:
         for name in todo:

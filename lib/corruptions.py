@@ -611,6 +611,9 @@ def corrupt(images: np.ndarray, name: str, severity: int, seed: int = 0, *, firs
 
     Returns:
         uint8 `[N, 32, 32, 3]`, 0-255.
+
+    Raises:
+        FrostImagesMissing: `name == "frost"` and the frost images are not installed.
     """
     if name not in FUNCTIONS:
         raise KeyError(f"unknown corruption {name!r}; expected one of {', '.join(CORRUPTIONS)}")

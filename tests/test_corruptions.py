@@ -323,6 +323,66 @@ def test_fog_reference_with_the_same_generators(severity: int, images: np.ndarra
         assert np.array_equal(corrupted["fog", severity][i], _u8(np.clip(x * max_val / (max_val + strength), 0, 1) * 255))
 
 
+@pytest.mark.parametrize("severity", C.SEVERITIES)
+def test_spatter_reference_with_the_same_generators(severity: int, images: np.ndarray, corrupted: dict) -> None:
+    """Per-image composition of the original recipe (the OpenCV steps via `opencv_ports`, which the
+    cv2 oracle below pins); colours and masks are float32 as in the original (ones_like(float32))."""
+    loc, scale, sigma, thr, strength, mud = C.PARAMS["spatter"][severity - 1]
+    for i, g in enumerate(C.image_rngs(0, "spatter", severity, 0, len(images))):
+        x = np.array(images[i], dtype=np.float32) / 255.
+        liquid = gaussian(g.normal(size=(32, 32), loc=loc, scale=scale), sigma=sigma)
+        liquid[liquid < thr] = 0
+        if mud:
+            m = gaussian(np.where(liquid > thr, 1, 0).astype(np.float32), sigma=strength)
+            m[m < 0.8] = 0
+            brown = np.ones_like(x) * np.array([63, 42, 20], dtype=np.float32) / np.float32(255) * m[..., None]
+            ref = np.clip(x * (1 - m[..., None]) + brown, 0, 1) * 255
+        else:
+            l8 = (liquid * 255).astype(np.uint8)[None]
+            d = opencv_ports.distance_transform_l2_5x5(255 - opencv_ports.canny_l1(l8, 50, 150))
+            d = opencv_ports.box_blur3_f32(np.minimum(d, np.float32(20))).astype(np.uint8)
+            d = opencv_ports.filter2d_u8(opencv_ports.equalize_hist(d), np.array([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]]))
+            m = (l8 * opencv_ports.box_blur3_u8(d).astype(np.float32))[0]
+            m = m / m.max() * strength
+            water = np.array([175, 238, 238], dtype=np.float32) / np.float32(255)
+            ref = np.clip(x + m[..., None] * water, 0, 1) * 255
+        assert np.array_equal(corrupted["spatter", severity][i], _u8(ref)), i
+
+
+@pytest.mark.parametrize("severity", [1, 5])
+def test_snow_reference_with_the_same_generators(severity: int, images: np.ndarray, corrupted: dict) -> None:
+    loc, scale, zoom, thr, radius, sigma, blend = C.PARAMS["snow"][severity - 1]
+    for i, g in enumerate(C.image_rngs(0, "snow", severity, 0, 4)):
+        x = np.array(images[i], dtype=np.float32) / 255.
+        layer = g.normal(size=(32, 32), loc=loc, scale=scale)
+        angle = g.uniform(-135, -45)
+        layer = _clipped_zoom(layer[..., np.newaxis], zoom)
+        layer[layer < thr] = 0
+        l8 = (np.clip(layer.squeeze(), 0, 1) * 255).astype(np.uint8)
+        flakes = (imagemagick_motion.motion_blur_u8(l8[None], radius, sigma, np.array([angle]))[0] / 255.)[..., None]
+        gray = opencv_ports.rgb_to_gray_f32(x[None])[0][..., None]
+        x = blend * x + (1 - blend) * np.maximum(x, gray * 1.5 + 0.5)
+        ref = np.clip(x + flakes + np.rot90(flakes, k=2), 0, 1) * 255
+        assert np.array_equal(corrupted["snow", severity][i], _u8(ref)), i
+
+
+@pytest.mark.parametrize("severity", [1, 3])
+def test_elastic_reference_with_the_same_generators(severity: int, images: np.ndarray, corrupted: dict) -> None:
+    alpha, sigma, shift = C.PARAMS["elastic_transform"][severity - 1]
+    pts1 = np.float32([[26, 26], [26, 6], [6, 6]])   # centre 16 +- 10 (32 // 3)
+    for i, g in enumerate(C.image_rngs(0, "elastic_transform", severity, 0, 4)):
+        x = np.array(images[i], dtype=np.float32) / 255.
+        pts2 = pts1 + g.uniform(-shift, shift, size=pts1.shape).astype(np.float32)
+        m = opencv_ports.get_affine_transform(pts1[None], pts2[None])
+        x = opencv_ports.warp_affine_linear_f32(x[None], m)[0]
+        dx = (gaussian(g.uniform(-1, 1, size=(32, 32)), sigma, mode="reflect", truncate=3) * alpha).astype(np.float32)
+        dy = (gaussian(g.uniform(-1, 1, size=(32, 32)), sigma, mode="reflect", truncate=3) * alpha).astype(np.float32)
+        rows, cols, chans = np.meshgrid(np.arange(32), np.arange(32), np.arange(3), indexing="ij")
+        coords = (rows + dy[..., None]).ravel(), (cols + dx[..., None]).ravel(), chans.ravel()
+        ref = np.clip(ndimage.map_coordinates(x, coords, order=1, mode="reflect").reshape(32, 32, 3), 0, 1) * 255
+        assert np.array_equal(corrupted["elastic_transform", severity][i], _u8(ref)), i
+
+
 # ----------------------------------------------------------------------------------------------
 # ImageMagick 6 motion blur port
 
@@ -467,6 +527,16 @@ def test_build_and_load_cifar10c(tmp_path, images: np.ndarray) -> None:
         os.link(f, parent / "CIFAR-10-C" / f.name)
     assert np.array_equal(cifar10c.load_cifar10c(parent, "contrast", 2)[0], C.corrupt(x, "contrast", 2))   # RobustBench data_dir
     assert not list(folder.glob(".*tmp*")), "temporary files left behind"
+
+
+def test_default_folder_is_keyed_by_the_spec(tmp_path, monkeypatch: pytest.MonkeyPatch, images: np.ndarray) -> None:
+    monkeypatch.setenv("REPRO_CACHE", str(tmp_path))
+    x, y = images[:2], np.array([3, 4])
+    folder = cifar10c.build_cifar10c(x, y, names=("brightness",), progress=False)
+    assert folder == cifar10c.cache_folder(x, y) and folder.parent == tmp_path / "cifar10c"
+    assert cifar10c.cache_folder(x, y, seed=1) != folder
+    assert cifar10c.cache_folder(x, np.array([3, 5])) != folder
+    assert cifar10c.cache_folder(x.transpose(0, 3, 1, 2), y) == folder   # NCHW input accepted
 
 
 def test_load_cifar10c_validates_shapes(tmp_path) -> None:
