@@ -37,8 +37,8 @@ Deviations from the original (all documented where they occur):
 - randomness: per-image seeded generators instead of the global stream (above).
 - `spatter` (water) where the liquid layer is empty everywhere: the original divides 0 by 0 (NaN,
   then an undefined uint8 cast); here the water mask is 0 and the image passes through.
-- ImageMagick's motion blur is the inventory's NumPy port (bit-exact there against ImageMagick
-  6.9.11 Q16; not re-checked here: no ImageMagick on this machine).
+- ImageMagick's motion blur is a NumPy port (`lib.imagemagick_motion`), bit-exact against ImageMagick
+  6.9.11-60 Q16 via Wand on 200 real CIFAR images x 5 severities (motion_blur and snow layers).
 - frost PNG/JPEG files are decoded with Pillow instead of OpenCV (equal here after the 1/5 resize).
 """
 from __future__ import annotations

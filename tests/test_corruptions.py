@@ -424,8 +424,24 @@ def test_motion_blur_matches_a_per_pixel_reference(images: np.ndarray) -> None:
         assert np.array_equal(out[n], ref)
 
 
+def _imagemagick_blur(library, wand_image, arr: np.ndarray, radius: float, sigma: float, angle: float) -> np.ndarray:
+    """The original's path: PIL PNG -> Wand -> MagickMotionBlurImage -> 8-bit PNG blob -> decode
+    (PIL `convert` expands a greyscale or palette PNG, as the original's cv2.imdecode branch does)."""
+    mode = "RGB" if arr.ndim == 3 else "L"
+    buf = io.BytesIO()
+    Image.fromarray(arr, mode=mode).save(buf, format="PNG")
+    with wand_image.Image(blob=buf.getvalue()) as im:
+        library.MagickMotionBlurImage(im.wand, radius, sigma, angle)
+        return np.asarray(Image.open(io.BytesIO(im.make_blob("png"))).convert(mode))
+
+
 def test_motion_blur_matches_imagemagick_when_available(images: np.ndarray) -> None:
-    """Oracle: ImageMagick 6 through Wand, with the original's ctypes binding and PNG round trip."""
+    """Oracle: ImageMagick 6 (Q16) through Wand with the original's ctypes binding, for the
+    motion_blur images (RGB) and the snow layers (greyscale). To run it without installing
+    ImageMagick: unpack the Debian 12 .debs of libmagickwand-6.q16-6 and libmagickcore-6.q16-6 (plus
+    liblqr-1-0, libfftw3-double3, libltdl7), `pip install --target DIR Wand`, and set MAGICK_HOME (a
+    folder whose lib/ has libMagickWand-6.Q16.so), LD_LIBRARY_PATH, MAGICK_CODER_MODULE_PATH
+    (.../ImageMagick-6.9.11/modules-Q16/coders) and PYTHONPATH."""
     wand_image = pytest.importorskip("wand.image", reason="Wand + ImageMagick not installed")
     from wand.api import library
 
@@ -434,12 +450,16 @@ def test_motion_blur_matches_imagemagick_when_available(images: np.ndarray) -> N
     for radius, sigma in C.PARAMS["motion_blur"]:
         ours = imagemagick_motion.motion_blur_u8(images[:8], radius, sigma, angles)
         for i in range(8):
-            buf = io.BytesIO()
-            Image.fromarray(images[i]).save(buf, format="PNG")
-            with wand_image.Image(blob=buf.getvalue()) as im:
-                library.MagickMotionBlurImage(im.wand, radius, sigma, angles[i])
-                ref = np.asarray(Image.open(io.BytesIO(im.make_blob("png"))).convert("RGB"))
+            ref = _imagemagick_blur(library, wand_image, images[i], radius, sigma, angles[i])
             assert np.array_equal(ours[i], ref), (radius, sigma, i)
+    rng = np.random.default_rng(0)
+    for loc, scale, _, thr, radius, sigma, _ in C.PARAMS["snow"]:
+        layers = (np.clip(rng.normal(loc, scale, (8, 32, 32)), 0, 1) * 255).astype(np.uint8)
+        layers[layers < thr * 255] = 0
+        angles = rng.uniform(-135, -45, 8)
+        ours = imagemagick_motion.motion_blur_u8(layers, radius, sigma, angles)
+        for i in range(8):
+            assert np.array_equal(ours[i], _imagemagick_blur(library, wand_image, layers[i], radius, sigma, angles[i]))
 
 
 # ----------------------------------------------------------------------------------------------
