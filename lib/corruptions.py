@@ -25,21 +25,22 @@ ported in `lib.opencv_ports`, ImageMagick's motion blur (motion_blur, snow) in
 imagecorruptions==1.1.2`: its own dependencies include opencv-python, which this module does not
 need), located at run time without importing it, or from the folder `$CIFAR10C_FROST_DIR`.
 
-Checks of the ports (scratch runs here, with opencv-python-headless installed outside the venv;
-the optional tests repeat them when cv2 is importable): on 100 real CIFAR images x 5 severities,
-`defocus_blur`, `elastic_transform` and `spatter` equal the original functions run with cv2 4.10.0
-and the same random draws, bit for bit; the OpenCV pieces (Canny, distanceTransform, equalizeHist,
-filter2D, blur, cvtColor, the frost resize) equal cv2 4.10 and 5.0. OpenCV 5.0 changed `warpAffine`
-to float coordinates, which moves `elastic_transform` by up to 3 levels in ~10-15% of pixels; we
-follow OpenCV <= 4.10 (1/32-pixel fixed point), the generation that produced the released data (2019).
+Faithfulness check (a scratch run here, not part of the suite): the 19 functions of the original
+`make_cifar_c.py` (with the 4 modern-stack edits: `channel_axis`, `np.float64`, `scipy.ndimage`,
+`np.frombuffer`), run per image with ImageMagick 6.9.11-60 Q16 via Wand, opencv-python-headless
+4.10.0.84, the imagecorruptions 1.1.2 frost files, and `np.random` / skimage's `rng` fed from the same
+per-image generators, equal `corrupt` **bit for bit on 200 real CIFAR images x 19 corruptions x 5
+severities**. With OpenCV 5.0 only `elastic_transform` differs (up to 3 levels in 10-15% of pixels):
+OpenCV 5 moved `warpAffine` to float coordinates; we follow OpenCV <= 4.10 (1/32-pixel fixed point),
+the generation that produced the released data (2019). The optional tests repeat parts of this when
+`cv2` or `wand` are importable.
 
-Deviations from the original (all documented where they occur):
+Differences from the original:
 - randomness: per-image seeded generators instead of the global stream (above).
 - `spatter` (water) where the liquid layer is empty everywhere: the original divides 0 by 0 (NaN,
   then an undefined uint8 cast); here the water mask is 0 and the image passes through.
-- ImageMagick's motion blur is a NumPy port (`lib.imagemagick_motion`), bit-exact against ImageMagick
-  6.9.11-60 Q16 via Wand on 200 real CIFAR images x 5 severities (motion_blur and snow layers).
-- frost PNG/JPEG files are decoded with Pillow instead of OpenCV (equal here after the 1/5 resize).
+- no ImageMagick and no OpenCV: NumPy ports (bit-exact, above); frost files decoded with Pillow.
+- OpenCV 5's `warpAffine` is not followed (above).
 """
 from __future__ import annotations
 
