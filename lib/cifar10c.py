@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import sys
 from collections.abc import Sequence
@@ -88,7 +89,8 @@ def build_cifar10c(images: Any, labels: Any, out_dir: str | Path | None = None,
         seed: base seed; image i of severity s of corruption c draws from its own stream
             (`corruptions.image_rngs`), so the bytes do not depend on `chunk` or `workers`.
         progress: show a tqdm bar (one step per chunk).
-        workers: processes for the corruption work (1 = in this process).
+        workers: processes for the corruption work (1 = in this process; more are spawned, each
+            importing the library, which pays off from a few thousand images on).
         chunk: images per call.
 
     Returns:
@@ -133,7 +135,8 @@ def build_cifar10c(images: Any, labels: Any, out_dir: str | Path | None = None,
         else:
             from tqdm.auto import tqdm
             bar = tqdm(total=len(jobs), desc="CIFAR-10-C", unit="chunk", leave=False)
-    pool = ProcessPoolExecutor(workers) if workers > 1 else None
+    # spawn, not fork: the caller may hold torch/OpenMP threads, which a forked child can deadlock on
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) if workers > 1 else None
     try:
         for name in todo:
             out = np.empty((len(corruptions.SEVERITIES) * n, 32, 32, 3), dtype=np.uint8)
