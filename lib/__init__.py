@@ -8,6 +8,9 @@ Map (modules by concern):
     cache        expensive intermediates cached on disk by a hash of their spec
     data         dataset specs (cifar10, cifar100, imagefolder:PATH, imagenet:PATH, synthetic, auto)
     distortions  AWGN and Gaussian blur, batched and seeded, units stated
+    corruptions  CIFAR-10-C: the 19 corruptions x 5 severities of make_cifar_c.py, batched, seeded per image
+    cifar10c     CIFAR-10-C folders (RobustBench layout): build_cifar10c, load_cifar10c
+    opencv_ports, imagemagick_motion   NumPy ports of the OpenCV / ImageMagick calls the corruptions need
     models       the papers' networks, and access to their conv activations
     pretrained   torchvision's ImageNet ResNet-50 / VGG-19 / Inception-v3, [0, 1] input, CAM parts
     cca          canonical correlation analysis (CCA, SVCCA) of filter activations
