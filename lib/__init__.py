@@ -9,22 +9,23 @@ Map (modules by concern):
     data         dataset specs (cifar10, cifar100, imagefolder:PATH, imagenet:PATH, synthetic, auto)
     distortions  AWGN and Gaussian blur, batched and seeded, units stated
     models       the papers' networks, and access to their conv activations
-    pretrained   torchvision's ImageNet ResNet-50 / VGG-19 / Inception-v3, [0, 1] input, CAM parts
+    attacks      white-box attacks (FGSM, IGSM, DeepFool, JSMA, L-BFGS, C&W) at an RMSE budget
+    metrics      destruction rate, majority vote, single vs Ens-N accuracy
     cca          canonical correlation analysis (CCA, SVCCA) of filter activations
     train        training loops, early stopping, filter-level freezing, cached baselines
     claims       verdicts (holds / fails / inconclusive) computed from seed-level numbers
     report       what a notebook writes: figures + data, tables, paper-vs-ours, claims, the record
-    methods/     one module per paper's method (its algorithms)
-    experiments/ one module per paper: the experiment protocol, one `run_*` per artefact
-    figures/     one module per paper: one function per figure / table
+    params       parameters declared once per paper (Param, Params, declarations)
+    zoo          reference checkpoints with cards
+    papers/      one package per paper: params, method, protocol, paper (its numbers), render
     runner       runall.py's logic: papermill execution, skipping, failure handling
     index        reports/index.md and index.html from reports/manifest.json
 """
 from importlib import import_module
 from types import ModuleType
 
-__all__ = ["paths", "config", "repro", "progress", "cache", "data", "distortions", "models", "pretrained",
-           "cca", "train", "claims", "report", "methods", "experiments", "figures"]
+__all__ = ["paths", "config", "params", "repro", "progress", "cache", "data", "distortions", "models", "attacks",
+           "metrics", "cca", "train", "claims", "report", "papers"]
 
 
 def __getattr__(name: str) -> ModuleType:

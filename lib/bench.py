@@ -4,12 +4,12 @@ Each `bench_<name>()` measures one hot path against baselines run in the same pr
 data, prints a small table (time, throughput, ratio to the baseline) and returns its numbers as a
 dict. `main()` runs every `bench_<name>` defined in this module that `--only` selects.
 
-    emd    lib.methods.selective_finetuning.emd_per_filter vs a loop of
+    emd    lib.papers.selective_finetuning.method.emd_per_filter vs a loop of
            scipy.stats.wasserstein_distance and vs a plain batched torch.sort; then the whole
            associative ranking of one layer over 40,000 (clean, AWGN) pairs
     train  lib.train.fit (uint8 data on the device, channels-last, no DataLoader) vs a plain
            torch DataLoader loop over float tensors, same network, optimiser, batch and steps
-    repr   lib.methods.repr.train of C^3(32) (standard, and RePr with Ortho ranking and dropped filters
+    repr   lib.papers.repr.method.train of C^3(32) (standard, and RePr with Ortho ranking and dropped filters
            held at zero) vs a plain DataLoader loop: images/s of the training steps
 """
 from __future__ import annotations
@@ -92,7 +92,7 @@ def bench_emd(n: int = 500, n_filters: int = 32, size: int = 32, scipy_pairs: in
     Returns:
         Seconds, rates and ratios by name.
     """
-    from lib.methods import selective_finetuning as sf
+    from lib.papers.selective_finetuning import method as sf
 
     act_fn = _conv_act_fn(n_filters, seed)
     clean_img, noisy_img = _awgn_pairs(n, size, seed=seed)
@@ -198,14 +198,14 @@ def bench_repr(epochs: int = 4, n: int = 3000, batch_size: int = 64, seed: int =
     """Training throughput of the thesis's C^3(32) (3×3, 'thirds' pooling) with plain SGD.
 
     Same random uint8 images (32×32), batch, epochs and seed for: a plain DataLoader loop over float
-    NCHW tensors; `lib.methods.repr.train` with standard training; and with the RePr schedule
+    NCHW tensors; `lib.papers.repr.method.train` with standard training; and with the RePr schedule
     (S1 = 1, S2 = 2, one cycle, Ortho ranking: half of the epochs run with 30% of the filters held at
     zero). Per-epoch test evaluation is excluded (`images_per_s` counts training steps only).
     """
     from torch.utils.data import DataLoader, TensorDataset
 
     from lib import models
-    from lib.methods import repr as R
+    from lib.papers.repr import method as R
 
     g = torch.Generator().manual_seed(seed)
     images = torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=g)
@@ -266,7 +266,7 @@ def bench_pixel_deflection(n: int = 1000, deflections: int = 100, window: int = 
     """
     import random
 
-    from lib.methods import pixel_deflection as PD
+    from lib.papers.pixel_deflection import method as PD
 
     g = torch.Generator().manual_seed(seed)
     images = torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=g).float() / 255.0

@@ -1,5 +1,5 @@
 """ImageNet path of Pixel Deflection's `paper` profile, offline: `lib.data`'s `imagenet:PATH` on a tiny
-synthetic `val/<wnid>/*.JPEG` tree, and `lib.pretrained`'s three torchvision classifiers with random
+synthetic `val/<wnid>/*.JPEG` tree, and `lib.papers.pixel_deflection.pretrained`'s three torchvision classifiers with random
 weights (forward, CAM parts, equivalence with torchvision's own forward) and with missing or fake
 checkpoints under a temporary TORCH_HOME (downloads are patched to fail, never attempted for real).
 """
@@ -15,8 +15,8 @@ import torch.nn.functional as F
 
 import lib.data
 from lib.data import DataError
-from lib.methods.pixel_deflection import CamParts, cam_parts, robust_cam
-from lib.pretrained import (IMAGENET_MEAN, IMAGENET_STD, ImageNetClassifier, ImageNetModel, WeightsMissing,
+from lib.papers.pixel_deflection.method import CamParts, cam_parts, robust_cam
+from lib.papers.pixel_deflection.pretrained import (IMAGENET_MEAN, IMAGENET_STD, ImageNetClassifier, ImageNetModel, WeightsMissing,
                             build_torchvision, checkpoint_path, load_imagenet_model)
 
 # creation order differs from sorted order: label = index in the *sorted* wnid list is pinned

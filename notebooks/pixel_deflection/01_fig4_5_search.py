@@ -63,8 +63,7 @@ NO_CACHE = False                  # True recomputes classifiers, attacks and out
 
 # %%
 import lib
-from lib.experiments import pixel_deflection as ex
-from lib.figures import pixel_deflection as figures
+from lib.papers.pixel_deflection import protocol, render
 
 cfg = lib.config.resolve("pixel_deflection", globals())
 
@@ -72,10 +71,10 @@ cfg = lib.config.resolve("pixel_deflection", globals())
 # ## The classifiers
 
 # %%
-ex.classifiers_table(cfg)
+protocol.classifiers_table(cfg)
 
 # %% [markdown]
 # ## Fig. 4.5
 
 # %%
-figures.fig4_5(cfg, ex.run_search(cfg))
+render.fig4_5(cfg, protocol.run_search(cfg))

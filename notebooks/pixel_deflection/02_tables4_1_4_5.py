@@ -61,14 +61,13 @@ NO_CACHE = False                  # True recomputes classifiers, attacks and out
 
 # %%
 import lib
-from lib.experiments import pixel_deflection as ex
-from lib.figures import pixel_deflection as figures
+from lib.papers.pixel_deflection import protocol, render
 
 cfg = lib.config.resolve("pixel_deflection", globals())
 
 # %%
-res = ex.run_tables4_1_4_5(cfg)
-figures.table4_1(cfg, res)
+res = protocol.run_tables4_1_4_5(cfg)
+render.table4_1(cfg, res)
 
 # %%
-figures.tables4_2_4_5(cfg, res)
+render.tables4_2_4_5(cfg, res)

@@ -60,8 +60,7 @@ NO_CACHE = False                  # True recomputes classifiers, attacks and out
 
 # %%
 import lib
-from lib.experiments import pixel_deflection as ex
-from lib.figures import pixel_deflection as figures
+from lib.papers.pixel_deflection import protocol, render
 
 cfg = lib.config.resolve("pixel_deflection", globals())
 
@@ -69,16 +68,16 @@ cfg = lib.config.resolve("pixel_deflection", globals())
 # ## Table 4.6
 
 # %%
-figures.table4_6(cfg, ex.run_table4_6(cfg))
+render.table4_6(cfg, protocol.run_table4_6(cfg))
 
 # %% [markdown]
 # ## Table 4.7
 
 # %%
-figures.table4_7(cfg, ex.run_table4_7(cfg))
+render.table4_7(cfg, protocol.run_table4_7(cfg))
 
 # %% [markdown]
 # ## Table 4.8
 
 # %%
-figures.table4_8(cfg, ex.run_table4_8(cfg))
+render.table4_8(cfg, protocol.run_table4_8(cfg))

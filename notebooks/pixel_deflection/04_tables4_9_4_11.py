@@ -59,17 +59,16 @@ NO_CACHE = False                  # True recomputes classifiers, attacks and out
 
 # %%
 import lib
-from lib.experiments import pixel_deflection as ex
-from lib.figures import pixel_deflection as figures
+from lib.papers.pixel_deflection import protocol, render
 
 cfg = lib.config.resolve("pixel_deflection", globals())
 
 # %%
-res = ex.run_tables4_9_4_11(cfg)
-figures.table4_9(cfg, res)
+res = protocol.run_tables4_9_4_11(cfg)
+render.table4_9(cfg, res)
 
 # %%
-figures.table4_10(cfg, res)
+render.table4_10(cfg, res)
 
 # %%
-figures.table4_11(cfg, res)
+render.table4_11(cfg, res)

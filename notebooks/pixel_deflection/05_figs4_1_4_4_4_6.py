@@ -56,8 +56,7 @@ NO_CACHE = False                  # True recomputes classifiers, attacks and out
 
 # %%
 import lib
-from lib.experiments import pixel_deflection as ex
-from lib.figures import pixel_deflection as figures
+from lib.papers.pixel_deflection import protocol, render
 
 cfg = lib.config.resolve("pixel_deflection", globals())
 
@@ -65,22 +64,22 @@ cfg = lib.config.resolve("pixel_deflection", globals())
 # ## Figs. 4.1 and 4.2
 
 # %%
-figures.fig4_1_4_2(cfg, ex.run_fig4_1(cfg), ex.run_fig4_2(cfg))
+render.fig4_1_4_2(cfg, protocol.run_fig4_1(cfg), protocol.run_fig4_2(cfg))
 
 # %% [markdown]
 # ## Fig. 4.3
 
 # %%
-figures.fig4_3(cfg, ex.run_fig4_3(cfg))
+render.fig4_3(cfg, protocol.run_fig4_3(cfg))
 
 # %% [markdown]
 # ## Fig. 4.4
 
 # %%
-figures.fig4_4(cfg, ex.run_fig4_4(cfg), figures.map_stability(cfg))
+render.fig4_4(cfg, protocol.run_fig4_4(cfg), render.map_stability(cfg))
 
 # %% [markdown]
 # ## Fig. 4.6
 
 # %%
-figures.fig4_6(cfg, ex.run_fig4_6(cfg))
+render.fig4_6(cfg, protocol.run_fig4_6(cfg))

@@ -50,8 +50,7 @@ ORTHO_VARIANTS = ["public", "skip_first"]   # extra rows beyond the thesis: the 
 
 # %%
 import lib
-from lib.experiments import repr as ex
-from lib.figures import repr as figures
+from lib.papers.repr import protocol, render
 
 cfg = lib.config.resolve("repr", globals())
 
@@ -59,16 +58,16 @@ cfg = lib.config.resolve("repr", globals())
 # ## Fig. 5.1
 
 # %%
-figures.fig5_1(cfg, ex.run_fig5_1(cfg))
+render.fig5_1(cfg, protocol.run_fig5_1(cfg))
 
 # %% [markdown]
 # ## Table 5.1
 
 # %%
-figures.table5_1(cfg, ex.run_table5_1(cfg))
+render.table5_1(cfg, protocol.run_table5_1(cfg))
 
 # %% [markdown]
 # ## Fig. 5.3
 
 # %%
-figures.fig5_3(cfg, ex.run_fig5_3(cfg))
+render.fig5_3(cfg, protocol.run_fig5_3(cfg))

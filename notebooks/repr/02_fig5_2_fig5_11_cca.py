@@ -52,8 +52,7 @@ CCA_METHOD = "cca"                # cca | pearson (|Pearson| over images and pos
 
 # %%
 import lib
-from lib.experiments import repr as ex
-from lib.figures import repr as figures
+from lib.papers.repr import protocol, render
 
 cfg = lib.config.resolve("repr", globals())
 
@@ -61,8 +60,8 @@ cfg = lib.config.resolve("repr", globals())
 # ## Fig. 5.2 and Fig. 5.11
 
 # %%
-res = ex.run_cca(cfg)
-figures.fig5_2(cfg, res)
+res = protocol.run_cca(cfg)
+render.fig5_2(cfg, res)
 
 # %%
-figures.fig5_11(cfg, res)
+render.fig5_11(cfg, res)

@@ -50,8 +50,7 @@ S_VALUES = [1, 2]                 # Fig. 5.6 right: S1 is S2 values (epochs)
 
 # %%
 import lib
-from lib.experiments import repr as ex
-from lib.figures import repr as figures
+from lib.papers.repr import protocol, render
 
 cfg = lib.config.resolve("repr", globals())
 
@@ -59,16 +58,16 @@ cfg = lib.config.resolve("repr", globals())
 # ## Fig. 5.4
 
 # %%
-figures.fig5_4(cfg, ex.run_fig5_4(cfg))
+render.fig5_4(cfg, protocol.run_fig5_4(cfg))
 
 # %% [markdown]
 # ## Fig. 5.5
 
 # %%
-figures.fig5_5(cfg, ex.run_fig5_5(cfg))
+render.fig5_5(cfg, protocol.run_fig5_5(cfg))
 
 # %% [markdown]
 # ## Fig. 5.6
 
 # %%
-figures.fig5_6(cfg, ex.run_fig5_6(cfg))
+render.fig5_6(cfg, protocol.run_fig5_6(cfg))

@@ -48,8 +48,7 @@ DROPOUT = 0.5                     # dropout probability before the classifier (F
 
 # %%
 import lib
-from lib.experiments import repr as ex
-from lib.figures import repr as figures
+from lib.papers.repr import protocol, render
 
 cfg = lib.config.resolve("repr", globals())
 
@@ -57,10 +56,10 @@ cfg = lib.config.resolve("repr", globals())
 # ## Fig. 5.7
 
 # %%
-figures.fig5_7(cfg, ex.run_fig5_7(cfg), ex.base_run(cfg).schedule)
+render.fig5_7(cfg, protocol.run_fig5_7(cfg), protocol.base_run(cfg).schedule)
 
 # %% [markdown]
 # ## Fig. 5.8
 
 # %%
-figures.fig5_8(cfg, ex.run_fig5_8(cfg), ex.base_run(cfg).schedule)
+render.fig5_8(cfg, protocol.run_fig5_8(cfg), protocol.base_run(cfg).schedule)

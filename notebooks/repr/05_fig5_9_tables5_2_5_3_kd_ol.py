@@ -52,8 +52,7 @@ KD_ALPHA = 0.5                    # weight of the soft-target term, alpha·T²·
 
 # %%
 import lib
-from lib.experiments import repr as ex
-from lib.figures import repr as figures
+from lib.papers.repr import protocol, render
 
 cfg = lib.config.resolve("repr", globals())
 
@@ -61,14 +60,14 @@ cfg = lib.config.resolve("repr", globals())
 # ## Fig. 5.9
 
 # %%
-figures.fig5_9(cfg, ex.run_fig5_9(cfg), ex.base_run(cfg).schedule)
+render.fig5_9(cfg, protocol.run_fig5_9(cfg), protocol.base_run(cfg).schedule)
 
 # %% [markdown]
 # ## Tables 5.2 and 5.3
 
 # %%
-res = ex.run_table5_2_5_3(cfg)
-figures.table5_2(cfg, res)
+res = protocol.run_table5_2_5_3(cfg)
+render.table5_2(cfg, res)
 
 # %%
-figures.table5_3(cfg, res)
+render.table5_3(cfg, res)

@@ -56,8 +56,7 @@ BAN_GENERATIONS = 1               # born-again generations (thesis: N is 3)
 
 # %%
 import lib
-from lib.experiments import repr as ex
-from lib.figures import repr as figures
+from lib.papers.repr import protocol, render
 
 cfg = lib.config.resolve("repr", globals())
 
@@ -65,20 +64,20 @@ cfg = lib.config.resolve("repr", globals())
 # ## Table 5.4
 
 # %%
-figures.table5_4(cfg, ex.run_table5_4(cfg))
+render.table5_4(cfg, protocol.run_table5_4(cfg))
 
 # %% [markdown]
 # ## Table 5.5 and Fig. 5.10
 
 # %%
-res = ex.run_depth(cfg)
-figures.table5_5(cfg, res)
+res = protocol.run_depth(cfg)
+render.table5_5(cfg, res)
 
 # %%
-figures.fig5_10(cfg, res)
+render.fig5_10(cfg, res)
 
 # %% [markdown]
 # ## Tables 5.6-5.9
 
 # %%
-figures.tables5_6_9(cfg)
+render.tables5_6_9(cfg)

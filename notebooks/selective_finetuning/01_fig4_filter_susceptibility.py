@@ -49,8 +49,7 @@ NO_CACHE = False                  # True recomputes baselines and rankings
 
 # %%
 import lib
-from lib.experiments import selective_finetuning as sf
-from lib.figures import selective_finetuning as figures
+from lib.papers.selective_finetuning import protocol, render
 
 cfg = lib.config.resolve("selective_finetuning", globals())
 
@@ -58,14 +57,14 @@ cfg = lib.config.resolve("selective_finetuning", globals())
 # ## Baselines (trained on clean images, cached)
 
 # %%
-print({net: f"{sf.baseline(cfg, net)[1]['test_acc']:.1%} clean test accuracy" for net in NETS})
+print({net: f"{protocol.baseline(cfg, net)[1]['test_acc']:.1%} clean test accuracy" for net in NETS})
 
 # %% [markdown]
 # ## Fig. 4 and the blur/AWGN overlap
 
 # %%
-res = sf.run_fig4(cfg)
-figures.fig4(cfg, res)
+res = protocol.run_fig4(cfg)
+render.fig4(cfg, res)
 
 # %% [markdown]
 # ## Check: does the reading of "EMD" matter?
@@ -73,5 +72,5 @@ figures.fig4(cfg, res)
 # values; here the spatial EMD (mass over pixel positions) ranks the same pairs on a small subset.
 
 # %%
-res_emd = sf.run_emd_readings(cfg)
-figures.emd_readings(cfg, res_emd)
+res_emd = protocol.run_emd_readings(cfg)
+render.emd_readings(cfg, res_emd)

@@ -56,8 +56,7 @@ FIG5_LEVELS = {"cifar10_net": {"awgn": [15.0], "blur": [1.25]},
 
 # %%
 import lib
-from lib.experiments import selective_finetuning as sf
-from lib.figures import selective_finetuning as figures
+from lib.papers.selective_finetuning import protocol, render
 
 cfg = lib.config.resolve("selective_finetuning", globals())
 
@@ -65,5 +64,5 @@ cfg = lib.config.resolve("selective_finetuning", globals())
 # ## Fine-tuning runs (cached per configuration) and Fig. 5
 
 # %%
-res = sf.run_fig5(cfg)
-figures.fig5(cfg, res)
+res = protocol.run_fig5(cfg)
+render.fig5(cfg, res)

@@ -56,8 +56,7 @@ FIG6_EXAMPLE = 0                  # which of them is drawn
 
 # %%
 import lib
-from lib.experiments import selective_finetuning as sf
-from lib.figures import selective_finetuning as figures
+from lib.papers.selective_finetuning import protocol, render
 
 cfg = lib.config.resolve("selective_finetuning", globals())
 
@@ -65,5 +64,5 @@ cfg = lib.config.resolve("selective_finetuning", globals())
 # ## Fig. 6
 
 # %%
-res = sf.run_fig6(cfg)
-figures.fig6(cfg, res)
+res = protocol.run_fig6(cfg)
+render.fig6(cfg, res)

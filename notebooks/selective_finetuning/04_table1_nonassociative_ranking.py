@@ -46,8 +46,7 @@ NO_CACHE = False                  # True recomputes the baseline and rankings
 
 # %%
 import lib
-from lib.experiments import selective_finetuning as sf
-from lib.figures import selective_finetuning as figures
+from lib.papers.selective_finetuning import protocol, render
 
 cfg = lib.config.resolve("selective_finetuning", globals())
 
@@ -55,5 +54,5 @@ cfg = lib.config.resolve("selective_finetuning", globals())
 # ## Table 1, paper beside ours
 
 # %%
-res = sf.run_table1(cfg)
-figures.table1(cfg, res)
+res = protocol.run_table1(cfg)
+render.table1(cfg, res)

@@ -1,7 +1,7 @@
 """Thesis chapter 5 (RePr): the runs behind every figure and table, one `run_*` per artefact.
 
 Every trained network is one `Run` (architecture, schedule, training spec, seed) trained by
-`lib.methods.repr.train` and cached on disk by its full description, the data fingerprint, the device
+`lib.papers.repr.method.train` and cached on disk by its full description, the data fingerprint, the device
 type and the source of the modules it depends on; within one notebook run it is also kept in
 `cfg.memo`. Notebooks that ask for the same run (e.g. the standard C^3(32) of Fig. 5.1, Table 5.1,
 Figs 5.6-5.8, Tables 5.2-5.3) share it.
@@ -27,10 +27,10 @@ from lib import cache, cca, models, repro
 from lib import data as data_module
 from lib.config import Config
 from lib.data import ImageSet, stratified_subset
-from lib.methods import repr as R
+from lib.papers.repr import method
 from lib.progress import progress
 
-CODE = [sys.modules[__name__], R, models, data_module, repro]   # what cached runs depend on
+CODE = [sys.modules[__name__], method, models, data_module, repro]   # what cached runs depend on
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,8 @@ class Run:
     width: int = 32
     pool: str = "thirds"
     dropout: float = 0.0
-    schedule: R.Schedule = field(default_factory=lambda: R.Schedule(epochs=17, s1=3, s2=2))
-    spec: R.TrainSpec = field(default_factory=R.TrainSpec)
+    schedule: method.Schedule = field(default_factory=lambda: method.Schedule(epochs=17, s1=3, s2=2))
+    spec: method.TrainSpec = field(default_factory=method.TrainSpec)
     seed: int = 0
     teacher: "Run | None" = None        # knowledge distillation from this run's final model
     snapshots: tuple[int, ...] = ()
@@ -92,8 +92,8 @@ def splits(cfg: Config) -> dict[str, ImageSet]:
 def base_run(cfg: Config, **changes) -> Run:
     """The notebook's default run (C^DEPTH(WIDTH), RePr schedule and training spec from the parameters),
     with `changes` applied; `schedule` / `spec` changes are given as dicts of fields."""
-    schedule = R.Schedule(epochs=cfg.epochs, s1=cfg.s1, s2=cfg.s2, fraction=cfg.prune, cycles=cfg.cycles)
-    spec = R.TrainSpec(optimizer=cfg.optimizer, lr=cfg.lr, batch_size=cfg.batch_size, criterion="ortho")
+    schedule = method.Schedule(epochs=cfg.epochs, s1=cfg.s1, s2=cfg.s2, fraction=cfg.prune, cycles=cfg.cycles)
+    spec = method.TrainSpec(optimizer=cfg.optimizer, lr=cfg.lr, batch_size=cfg.batch_size, criterion="ortho")
     run = Run(depth=cfg.depth, width=cfg.width, pool=cfg.pool, schedule=schedule, spec=spec, snapshots=(cfg.s1,))
     schedule_changes, spec_changes = changes.pop("schedule", {}), changes.pop("spec", {})
     run = replace(run, **changes)
@@ -106,7 +106,7 @@ def standard(run: Run) -> Run:
 
 
 def train_run(cfg: Config, run: Run) -> dict:
-    """History of `run` (see `lib.methods.repr.train`) plus `state_dict` of the final model; cached."""
+    """History of `run` (see `lib.papers.repr.method.train`) plus `state_dict` of the final model; cached."""
     key = ("run", repr(run))
     if key in cfg.memo:
         return cfg.memo[key]
@@ -122,7 +122,7 @@ def train_run(cfg: Config, run: Run) -> dict:
                 teacher_logits = torch.cat([teacher(x.float() / 255) for x in sets["train"].images.split(1000)])
         model = build(run, data.num_classes).to(cfg.device)
         bar = (lambda it: progress(it, run.label(), total=run.schedule.epochs))
-        hist = R.train(model, sets["train"].images, sets["train"].labels, sets["test"].images, sets["test"].labels,
+        hist = method.train(model, sets["train"].images, sets["train"].labels, sets["test"].images, sets["test"].labels,
                        run.schedule, run.spec, run.seed, sets["val"].images, sets["val"].labels,
                        teacher_logits=teacher_logits, snapshots=run.snapshots, curve_size=cfg.curve_size,
                        progress=bar)
@@ -207,12 +207,12 @@ def run_fig5_3(cfg: Config) -> pd.DataFrame:
         sets = splits(cfg)
         for stage, state in (("epoch S1", h["snapshots"][s1]), ("end", h["state_dict"])):
             model = model_of(cfg, run, state)
-            oracle = R.oracle_drops(model, sets["val"].images, sets["val"].labels)
+            oracle = method.oracle_drops(model, sets["val"].images, sets["val"].labels)
             for criterion in [*cfg.criteria, *(["ortho_public"] if "public" in cfg.ortho_variants else [])]:
                 if criterion == "oracle":
                     continue
                 gen = torch.Generator().manual_seed(seed)
-                pr = R.rank_filters(model, criterion, sets["val"].images, sets["val"].labels, generator=gen)
+                pr = method.rank_filters(model, criterion, sets["val"].images, sets["val"].labels, generator=gen)
                 for layer, values in pr.items():
                     for f, v in enumerate(values.tolist()):
                         rows.append({"seed": seed, "stage": stage, "criterion": criterion, "layer": layer,
@@ -245,7 +245,7 @@ def run_cca(cfg: Config) -> dict:
             for layer, a in acts.items():
                 m = cca.filter_correlation_matrix(a, method=cfg.cca_method, max_dims=cfg.cca_dims)
                 out["matrices"].append({"model": name, "seed": seed, "layer": layer, "matrix": m.cpu().numpy()})
-        drops = R.oracle_drops(variants["standard"], sets["test"].images, sets["test"].labels)
+        drops = method.oracle_drops(variants["standard"], sets["test"].images, sets["test"].labels)
         out["oracle"] += [{"seed": seed, "layer": layer, "filter": f, "drop_pts": 100 * float(v)}
                           for layer, d in drops.items() for f, v in enumerate(d.tolist())]
     return {"matrices": out["matrices"], "oracle": pd.DataFrame(out["oracle"]), "finals": pd.DataFrame(out["finals"])}

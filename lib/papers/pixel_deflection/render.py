@@ -1,6 +1,6 @@
 """Thesis chapter 4 (pixel deflection): one function per figure / table, the thesis's numbers and the claims.
 
-Each function takes the `Config` and the matching `lib.experiments.pixel_deflection.run_*` result,
+Each function takes the `Config` and the matching `lib.papers.pixel_deflection.protocol.run_*` result,
 draws / tabulates the artefact, sets the thesis's numbers (ResNet-50 / VGG-19 / Inception-v3 on
 ImageNet, 299×299) beside ours, computes the verdicts and returns the saved `Record`.
 
@@ -19,7 +19,7 @@ import torch
 
 from lib import claims as C
 from lib.config import Config
-from lib.experiments import pixel_deflection as ex
+from lib.papers.pixel_deflection import protocol
 from lib.report import Record
 
 ATTACK_ROWS = ["clean", "fgsm", "igsm", "deepfool", "jsma", "lbfgs", "cw"]
@@ -73,8 +73,8 @@ def _record(cfg: Config, artefact: str, title: str, caption: str) -> Record:
 
 
 def scale_note(cfg: Config) -> str:
-    t = ex.tuned(cfg)
-    models = ", ".join(ex.MODEL_LABEL.get(m, m) for m in cfg.models)
+    t = protocol.tuned(cfg)
+    models = ", ".join(protocol.MODEL_LABEL.get(m, m) for m in cfg.models)
     return (f"This run: {models}; {cfg.n_images} correctly classified test images per classifier "
             f"(hyper-parameters searched on {cfg.n_search} held-out validation images); budgets (RMSE on [0,1]) "
             f"{cfg.budgets}, large {cfg.large_budgets}; defence K={t['deflections']} deflections (one channel value "
@@ -109,7 +109,7 @@ def _mean_over(outs: dict, keys: list) -> torch.Tensor:
 
 
 def _attack_index(attacks: list[str]) -> pd.Index:
-    return pd.Index([ex.LABEL[a] for a in attacks], name="attack")
+    return pd.Index([protocol.LABEL[a] for a in attacks], name="attack")
 
 
 def _attack_table(rows: pd.DataFrame, model: str, defence: str, level: str) -> pd.DataFrame:
@@ -128,7 +128,7 @@ def _ours_frame(d: pd.DataFrame, index: list[str]) -> pd.DataFrame:
     for a in index:
         if a in d.index:
             r = d.loc[a]
-            out.loc[ex.LABEL[a]] = [round(r.rmse, 3), round(r.no_defence, 1), round(r.single, 1), round(r.ens, 1)]
+            out.loc[protocol.LABEL[a]] = [round(r.rmse, 3), round(r.no_defence, 1), round(r.single, 1), round(r.ens, 1)]
     return out
 
 
@@ -136,10 +136,10 @@ def table4_1(cfg: Config, res: dict) -> Record:
     """Table 4.1: no defence / Single / Ens-10 per attack at normal and large budgets, first classifier,
     plus our extra rows (the thesis's K/r/sigma, and the adaptive BPDA+EOT attack)."""
     name = cfg.models[0]
-    rec = _record(cfg, "table4_1", f"Table 4.1: top-1 accuracy under attack, {ex.MODEL_LABEL.get(name, name)}",
+    rec = _record(cfg, "table4_1", f"Table 4.1: top-1 accuracy under attack, {protocol.MODEL_LABEL.get(name, name)}",
                   "Top-1 accuracy (%) on correctly classified images: no defence, PD+R-CAM+WD single run and "
                   "majority of 10 runs, normal and large perturbations.")
-    rows, outs, d = res["rows"], res["outcomes"], ex.thesis_defence(cfg)
+    rows, outs, d = res["rows"], res["outcomes"], protocol.thesis_defence(cfg)
     normal = [a for a in ATTACK_ROWS if a == "clean" or a in cfg.attacks]
     large = [a for a in cfg.attacks if a in PAPER_T4_1_LARGE]
     rec.table(_ours_frame(_attack_table(rows, name, d.label, "normal"), normal), "table4_1",
@@ -148,7 +148,7 @@ def table4_1(cfg: Config, res: dict) -> Record:
     rec.table(_ours_frame(_attack_table(rows, name, d.label, "large").drop(index="clean", errors="ignore"), large),
               "table4_1_large", "Large perturbations.", paper=_paper_frame(PAPER_T4_1_LARGE, large))
     extra = rows[(rows.model == name) & ((rows.defence != d.label) | (rows.attack == "bpda"))]
-    rec.table(extra.assign(attack=extra.attack.map(ex.LABEL)).set_index(["defence", "attack"])[
+    rec.table(extra.assign(attack=extra.attack.map(protocol.LABEL)).set_index(["defence", "attack"])[
         ["rmse", "no_defence", "single", "ens"]].round(3), "table4_1_extra",
         "Beyond the thesis: the thesis's own K=100, r=10, sigma=0.04 at CIFAR scale, and an adaptive attacker "
         "(BPDA + EOT against PD+R-CAM+WD, PGD in the C&W budget's L2 ball).")
@@ -160,7 +160,7 @@ def table4_1(cfg: Config, res: dict) -> Record:
     rec.claim(C.Claim("pd.t4_1.attacks_below_50",
                       "At these budgets every attack cuts accuracy far below 50% (no defence).",
                       C.all_of([t.verdict for t in nodef.values()]),
-                      "; ".join(f"{ex.LABEL[a]} {t.mean:.1f}% [{t.lo:.1f}, {t.hi:.1f}]" for a, t in nodef.items())))
+                      "; ".join(f"{protocol.LABEL[a]} {t.mean:.1f}% [{t.lo:.1f}, {t.hi:.1f}]" for a, t in nodef.items())))
     rec_ = {a: _at_least(_pct(outs[name, a, "normal", d.label].single), 50) for a in base}
     clean = outs[name, "clean", "normal", d.label]
     drop = C.at_most([100 - v for v in _pct(clean.single)], 5.0)
@@ -168,7 +168,7 @@ def table4_1(cfg: Config, res: dict) -> Record:
                       "PD+R-CAM+WD recovers most of the accuracy (single run above 50% for every attack) while clean "
                       "accuracy drops only a few points (at most 5).",
                       C.all_of([t.verdict for t in rec_.values()] + [drop.verdict]),
-                      "single: " + "; ".join(f"{ex.LABEL[a]} {t.mean + 50:.1f}%" for a, t in rec_.items())
+                      "single: " + "; ".join(f"{protocol.LABEL[a]} {t.mean + 50:.1f}%" for a, t in rec_.items())
                       + f"; clean drop {drop.mean:.1f} [{drop.lo:.1f}, {drop.hi:.1f}] pts"))
     ens = {a: C.greater(_pct(outs[name, a, "normal", d.label].ens), _pct(outs[name, a, "normal", d.label].single))
            for a in ["clean", *base]}
@@ -176,7 +176,7 @@ def table4_1(cfg: Config, res: dict) -> Record:
                       C.most_of([t.verdict for t in ens.values()]) if not any(t.verdict is C.Verdict.FAILS for t in ens.values())
                       else C.Verdict.FAILS,
                       f"{C.tally([t.verdict for t in ens.values()])} (Ens − Single > 0); "
-                      + "; ".join(f"{ex.LABEL[a]} {t.mean:+.1f}" for a, t in ens.items())))
+                      + "; ".join(f"{protocol.LABEL[a]} {t.mean:+.1f}" for a, t in ens.items())))
     if "bpda" in set(rows.attack):
         o = outs[name, "bpda", "adaptive", d.label]
         t = _at_least(_pct(o.single), 50)
@@ -201,16 +201,16 @@ def tables4_2_4_5(cfg: Config, res: dict) -> Record:
     rec = _record(cfg, "tables4_2_4_5", "Tables 4.2-4.5: top-1 accuracy per classifier",
                   "No defence / Single / Ens-10 per attack for each classifier (normal budgets). Thesis Tables 4.3-4.5 "
                   "beside our three CIFAR-10 classifiers in order; Table 4.2 is the thesis's second sample of ResNet-50.")
-    rows, outs, d = res["rows"], res["outcomes"], ex.thesis_defence(cfg)
+    rows, outs, d = res["rows"], res["outcomes"], protocol.thesis_defence(cfg)
     index = [a for a in ATTACK_ROWS if a == "clean" or a in cfg.attacks]
-    rec.table(pd.DataFrame({"test accuracy (%)": res["accuracy"]}).rename(index=ex.MODEL_LABEL).rename_axis("model").round(1),
+    rec.table(pd.DataFrame({"test accuracy (%)": res["accuracy"]}).rename(index=protocol.MODEL_LABEL).rename_axis("model").round(1),
               "classifiers", "Clean top-1 accuracy of each classifier on the whole test split (thesis: 76 / 71 / 78%).")
     for i, name in enumerate(cfg.models):
         title, paper = PAPER_PER_MODEL[i % 3]
         rec.table(_ours_frame(_attack_table(rows, name, d.label, "normal"), index), f"table4_{3 + i % 3}_{name}",
-                  f"{title} beside {ex.MODEL_LABEL.get(name, name)}", paper=_paper_frame(paper, index))
+                  f"{title} beside {protocol.MODEL_LABEL.get(name, name)}", paper=_paper_frame(paper, index))
     rec.table(_ours_frame(_attack_table(rows, cfg.models[0], d.label, "normal"), index), "table4_2",
-              f"Table 4.2 beside {ex.MODEL_LABEL.get(cfg.models[0])} (the same rows as Table 4.1 here).",
+              f"Table 4.2 beside {protocol.MODEL_LABEL.get(cfg.models[0])} (the same rows as Table 4.1 here).",
               paper=_paper_frame(PAPER_T4_2, index))
     # recovery similar across classifiers: per-image mean single accuracy over the attacks, pairwise
     per_model = {m: _pct(_mean_over(outs, [(m, a, "normal", d.label) for a in cfg.attacks])) for m in cfg.models}
@@ -221,11 +221,11 @@ def tables4_2_4_5(cfg: Config, res: dict) -> Record:
             v = (C.Verdict.HOLDS if -10 < lo and hi < 10 else C.Verdict.FAILS if lo > 10 or hi < -10
                  else C.Verdict.INCONCLUSIVE)
             verdicts.append(v)
-            ev.append(f"{ex.MODEL_LABEL.get(a, a)} − {ex.MODEL_LABEL.get(b, b)} {m:+.1f} [{lo:+.1f}, {hi:+.1f}]")
+            ev.append(f"{protocol.MODEL_LABEL.get(a, a)} − {protocol.MODEL_LABEL.get(b, b)} {m:+.1f} [{lo:+.1f}, {hi:+.1f}]")
     rec.claim(C.Claim("pd.t4_2_5.similar_across_classifiers",
                       "Recovery is similar across classifiers (mean defended single-run accuracy over the attacks "
                       "within ±10 points for every pair).", C.all_of(verdicts) if len(verdicts) else C.Verdict.INCONCLUSIVE,
-                      "; ".join(ev) + "; means: " + ", ".join(f"{ex.MODEL_LABEL.get(m, m)} {np.mean(v):.1f}%"
+                      "; ".join(ev) + "; means: " + ", ".join(f"{protocol.MODEL_LABEL.get(m, m)} {np.mean(v):.1f}%"
                                                              for m, v in per_model.items())))
     low = [C.at_most(_pct(outs[m, a, "normal", d.label].nodef), 50) for m in cfg.models for a in cfg.attacks]
     rec.claim(C.Claim("pd.t4_2_5.attacks_below_50_all", "Every attack cuts every classifier's accuracy below 50%.",
@@ -244,15 +244,15 @@ def table4_6(cfg: Config, res: dict) -> Record:
     rows, outs = res["rows"], res["outcomes"]
     attacks = [a for a in ("fgsm", "igsm", "deepfool", "cw") if a in cfg.attacks]
     ours = rows.pivot(index="defence", columns="attack", values="destruction")[attacks]
-    ours = ours.rename(columns=ex.LABEL).round(3)
-    order = [d.label for d in ex.table4_6_defences(cfg)]
+    ours = ours.rename(columns=protocol.LABEL).round(3)
+    order = [d.label for d in protocol.table4_6_defences(cfg)]
     ours = ours.reindex(order).rename_axis("defence")
     cols = {"fgsm": 0, "igsm": 1, "deepfool": 2, "cw": 3}
-    paper = pd.DataFrame({ex.LABEL[a]: [PAPER_T4_6.get(r, (np.nan,) * 4)[cols[a]] for r in order] for a in attacks},
+    paper = pd.DataFrame({protocol.LABEL[a]: [PAPER_T4_6.get(r, (np.nan,) * 4)[cols[a]] for r in order] for a in attacks},
                          index=pd.Index(order, name="defence")).astype(float)
     rec.table(ours, "table4_6", "Destruction rates (re-measured rows; baselines re-implemented as listed in the notes).",
               paper=paper)
-    quoted = pd.DataFrame({ex.LABEL[a]: [v[cols[a]] for v in PAPER_T4_6.values()] for a in ("fgsm", "igsm", "deepfool", "cw")},
+    quoted = pd.DataFrame({protocol.LABEL[a]: [v[cols[a]] for v in PAPER_T4_6.values()] for a in ("fgsm", "igsm", "deepfool", "cw")},
                           index=pd.Index(list(PAPER_T4_6), name="defence"))
     rec.table(quoted, "table4_6_quoted", "The thesis's Table 4.6 as printed (baselines quoted from their papers).")
     broken = {a: ~outs[a, order[0]].nodef for a in attacks}
@@ -266,12 +266,12 @@ def table4_6(cfg: Config, res: dict) -> Record:
     rec.claim(C.Claim("pd.t4_6.dwt_highest", "Among our rows PD + R-CAM + DWT has the highest destruction rate.",
                       C.most_of([t.verdict for t in tests]),
                       f"{C.tally([t.verdict for t in tests])} (DWT minus each other row, per attack); "
-                      + "; ".join(f"{ex.LABEL[a]}: " + ", ".join(f"{ours.loc[r, ex.LABEL[a]]:.3f}" for r in [*others, dwt])
+                      + "; ".join(f"{protocol.LABEL[a]}: " + ", ".join(f"{ours.loc[r, protocol.LABEL[a]]:.3f}" for r in [*others, dwt])
                                   for a in attacks)))
     rcam = [C.greater(per_image("PD + R-CAM", a), per_image("PD", a)) for a in attacks]
     rec.claim(C.Claim("pd.t4_6.rcam_helps", "R-CAM-guided deflection destroys more adversarials than uniform deflection.",
                       C.most_of([t.verdict for t in rcam]),
-                      "; ".join(f"{ex.LABEL[a]} {t.describe(' pts')}" for a, t in zip(attacks, rcam))))
+                      "; ".join(f"{protocol.LABEL[a]} {t.describe(' pts')}" for a, t in zip(attacks, rcam))))
     base = [r for r in order if r not in [*others, dwt]]
     if base:
         vs = [C.greater(per_image(dwt, a), per_image(b, a)) for a in attacks for b in base]
@@ -289,7 +289,7 @@ def _defence_table(outs: dict, labels: list[str], attacks: list[str], value: str
     for lab in labels:
         for a in attacks:
             o = outs[a, lab]
-            out.loc[ex.LABEL[a], lab] = round(100 * float((o.ens if value == "ens" else o.single).float().mean()), 1)
+            out.loc[protocol.LABEL[a], lab] = round(100 * float((o.ens if value == "ens" else o.single).float().mean()), 1)
     return out
 
 
@@ -303,7 +303,7 @@ def table4_7(cfg: Config, res: dict) -> Record:
     rec = _record(cfg, "table4_7", "Table 4.7: JPEG, wavelet denoising and pixel deflection combined",
                   "Top-1 accuracy (%), Ens over the runs (deterministic defences: one run), first classifier.")
     attacks = ["clean", *cfg.attacks]
-    labels = [d.label for d in ex.table4_7_defences(cfg)]
+    labels = [d.label for d in protocol.table4_7_defences(cfg)]
     outs = res["outcomes"]
     rec.table(_defence_table(outs, labels, attacks, "ens"), "table4_7", "Column reading of the garbled header per "
               "the thesis guide: JPEG | WD | PD | PD+JPG | PD+WD+JPG | PD+WD.", paper=_paper_columns(PAPER_T4_7, labels, attacks))
@@ -402,9 +402,9 @@ def table4_11(cfg: Config, res: dict) -> Record:
     ours = pd.DataFrame({"Acc": [100 * float(_mean_over(outs, [(a, n) for a in attacks]).mean()) for n in den]},
                         index=pd.Index(den, name="denoiser")).round(1)
     rec.table(ours, "table4_11_denoiser", "Denoiser after PD + R-CAM (scikit-image defaults unless stated in "
-              "lib.methods.pixel_deflection).", paper=pd.DataFrame({"Acc": [PAPER_T4_11_DENOISER[n] for n in den]}, index=pd.Index(den, name="denoiser")))
+              "lib.papers.pixel_deflection.method).", paper=pd.DataFrame({"Acc": [PAPER_T4_11_DENOISER[n] for n in den]}, index=pd.Index(den, name="denoiser")))
 
-    rec.note("The other denoisers run with the defaults of lib.methods.pixel_deflection (scikit-image's for bilateral, "
+    rec.note("The other denoisers run with the defaults of lib.papers.pixel_deflection.method (scikit-image's for bilateral, "
              "TV weight 0.1, Wiener with a 3x3 box PSF, 10 Perona-Malik steps), untuned for 32x32 images, as the "
              "thesis's public code used library defaults; only the wavelet's sigma was searched (Fig. 4.5).")
 
@@ -524,7 +524,7 @@ def _map_corr(a: torch.Tensor, b: torch.Tensor) -> list[float]:
 
 def fig4_4(cfg: Config, res: dict, stability: dict) -> Record:
     rec = _record(cfg, "fig4_4", "Fig. 4.4: CAM vs robust activation map under attack",
-                  f"Clean and {ex.LABEL[res['attack']]} images with the CAM of the top class and the R-CAM "
+                  f"Clean and {protocol.LABEL[res['attack']]} images with the CAM of the top class and the R-CAM "
                   f"(top-{cfg.top_k}).")
     n = len(res["clean"])
     fig, axes = plt.subplots(n, 6, figsize=(9, 1.6 * n))
@@ -547,11 +547,11 @@ def fig4_4(cfg: Config, res: dict, stability: dict) -> Record:
 def map_stability(cfg: Config) -> dict:
     """Per image: correlation between the clean and adversarial CAM (top class) and R-CAM maps."""
     name = cfg.models[0]
-    batch = ex.correct_images(cfg, name, "test", cfg.n_images)
+    batch = protocol.correct_images(cfg, name, "test", cfg.n_images)
     attack = "cw" if "cw" in cfg.attacks else cfg.attacks[-1]
-    adv = ex.adversarial(cfg, name, batch, attack).images
-    cam = _map_corr(ex.saliency_of(cfg, name, batch.images, 1), ex.saliency_of(cfg, name, adv, 1))
-    rcam = _map_corr(ex.saliency_of(cfg, name, batch.images, cfg.top_k), ex.saliency_of(cfg, name, adv, cfg.top_k))
+    adv = protocol.adversarial(cfg, name, batch, attack).images
+    cam = _map_corr(protocol.saliency_of(cfg, name, batch.images, 1), protocol.saliency_of(cfg, name, adv, 1))
+    rcam = _map_corr(protocol.saliency_of(cfg, name, batch.images, cfg.top_k), protocol.saliency_of(cfg, name, adv, cfg.top_k))
     return {"cam_corr": cam, "rcam_corr": rcam}
 
 
@@ -566,7 +566,7 @@ def fig4_5(cfg: Config, res: dict) -> Record:
     for ax, param in zip(axes, ("sigma", "window", "deflections")):
         d = last[last.parameter == param].sort_values(param)
         for a in attacks:
-            ax.plot(d[param], d[a], "o-", lw=1, ms=3, label=ex.LABEL[a])
+            ax.plot(d[param], d[a], "o-", lw=1, ms=3, label=protocol.LABEL[a])
         ax.plot(d[param], d["mean"], "k-", lw=2.5, label="mean")
         ax.axvline(res["tuned"][param], color="grey", ls="--")
         ax.set_xscale("log")
@@ -586,7 +586,7 @@ def fig4_5(cfg: Config, res: dict) -> Record:
     v = C.Verdict.HOLDS if max(gaps.values()) <= 5 else C.Verdict.FAILS
     rec.claim(C.Claim("pd.fig4_5.one_setting", "One setting serves all attacks: for each attack it is within 5 points of "
                       "the best setting the search met for that attack.", v,
-                      "; ".join(f"{ex.LABEL[a]} −{g:.1f}" for a, g in gaps.items()) + f" (held-out, n={cfg.n_search})"))
+                      "; ".join(f"{protocol.LABEL[a]} −{g:.1f}" for a, g in gaps.items()) + f" (held-out, n={cfg.n_search})"))
     start = trace[(trace.deflections == s["deflections"]) & (trace.window == s["window"]) & (trace.sigma == s["sigma"])]
     if len(start):
         rec.note(f"Mean held-out accuracy at the thesis's setting {float(start['mean'].iloc[0]):.1f}%, at the tuned "
@@ -607,7 +607,7 @@ def fig4_6(cfg: Config, df: pd.DataFrame) -> Record:
         ax.set_title(col.replace("_", " "))
     rec.figure(fig, "fig4_6", df)
     by = (df.groupby("attack").adv_rank_in_clean.value_counts(normalize=True).unstack(fill_value=0) * 100).round(1)
-    rec.table(by.rename(index=ex.LABEL), "fig4_6_by_attack", "Rank of the adversarial class in the clean top 5 (%), per attack.")
+    rec.table(by.rename(index=protocol.LABEL), "fig4_6_by_attack", "Rank of the adversarial class in the clean top 5 (%), per attack.")
     # L-BFGS targets the clean runner-up class by construction (cleverhans's untargeted rule): left out of the claim
     free = df[df.attack != "lbfgs"]
     share = free.adv_rank_in_clean.value_counts(normalize=True)

@@ -1,6 +1,6 @@
 """The experiments of Bianchi et al., *Selective CNN-Filters Fine-Tuning*: one `run_*` per artefact.
 
-Each `run_*(cfg)` returns plain results (DataFrames and dicts) that `lib.figures.selective_finetuning`
+Each `run_*(cfg)` returns plain results (DataFrames and dicts) that `lib.papers.selective_finetuning.render`
 turns into figures, tables and claims. Expensive steps are cached by spec (`lib.cache`): the two
 clean baselines, the per-layer rankings, and every fine-tuned model, so the four notebooks share them.
 
@@ -32,11 +32,11 @@ from lib import cache, distortions, models, repro, train
 from lib import data as data_module
 from lib.config import Config
 from lib.data import Dataset, ImageSet, stratified_subset
-from lib.methods import selective_finetuning as sf
+from lib.papers.selective_finetuning import method
 from lib.progress import progress
 
 NETS = {"cifar10_net": ("conv1", "conv2"), "allconv_bn": ("conv1", "conv2", "conv3")}
-CODE = [sys.modules[__name__], sf, distortions, models, train, data_module, repro]   # what cached values depend on
+CODE = [sys.modules[__name__], method, distortions, models, train, data_module, repro]   # what cached values depend on
 
 
 # ---------------------------------------------------------------------------------------------
@@ -89,8 +89,8 @@ def borda_points(model: nn.Module, clean: ImageSet, kind: str, level: float, lay
         a = models.activations(model, clean.float(sl), list(layers), batch_size)
         b = models.activations(model, dist.float(sl), list(layers), batch_size)
         for layer in layers:
-            d = sf.emd_per_filter(a[layer], b[layer])
-            out[layer]["points"] = out[layer]["points"] + sf.borda_count(d, depth)
+            d = method.emd_per_filter(a[layer], b[layer])
+            out[layer]["points"] = out[layer]["points"] + method.borda_count(d, depth)
             out[layer]["emd"] = out[layer]["emd"] + d.double().sum(0)
     return {layer: {k: v.cpu() for k, v in r.items()} for layer, r in out.items()}
 
@@ -116,7 +116,7 @@ def rankings(cfg: Config, net: str, kind: str, level: float, seed: int) -> dict[
 
 def ranking(result: dict[str, Tensor]) -> Tensor:
     """Filter indices `[F]`, most susceptible first, from one layer's `borda_points` entry."""
-    return sf.rank_from_borda(result["points"], tiebreak=result["emd"])
+    return method.rank_from_borda(result["points"], tiebreak=result["emd"])
 
 
 def run_fig4(cfg: Config) -> pd.DataFrame:
@@ -132,7 +132,7 @@ def run_fig4(cfg: Config) -> pd.DataFrame:
             for seed in cfg.seeds:
                 result = rankings(cfg, net, kind, level, seed)["conv1"]
                 points, order = result["points"], ranking(result)
-                top = set(sf.select_filters(order, cfg.fraction, "most").tolist())
+                top = set(method.select_filters(order, cfg.fraction, "most").tolist())
                 rank = torch.empty_like(order)
                 rank[order] = torch.arange(1, len(order) + 1)
                 rows += [{"net": net, "distortion": kind, "level": level, "seed": seed, "filter": f,
@@ -167,7 +167,7 @@ def finetuned(cfg: Config, net: str, kind: str, level: float, n: int, which: str
             "test": cfg.test_size, "n_rank": cfg.n_rank}
 
     def compute() -> dict:
-        selection = {layer: sf.select_filters(ranking(r), cfg.fraction, which).tolist()
+        selection = {layer: method.select_filters(ranking(r), cfg.fraction, which).tolist()
                      for layer, r in rankings(cfg, net, kind, level, seed).items()}
         model = copy.deepcopy(base)
         tr = distorted(stratified_subset(data.train, n, repro.derive_seed("ft-train", seed)), kind, level,
@@ -293,16 +293,16 @@ def run_table1(cfg: Config) -> pd.DataFrame:
         acts_c = models.activations(model, clean.float(), list(layers))
         acts_n = models.activations(model, noisy.float(), list(layers))
         for layer in layers:
-            k_top = sf.select_filters(ranking(truth[layer]), cfg.fraction, "most")
+            k_top = method.select_filters(ranking(truth[layer]), cfg.fraction, "most")
             f = len(truth[layer]["points"])
             for features, metric in (("pixels", "euclidean"), ("FTM", "euclidean"), ("FTM", "hamming")):
                 xc = clean.float().flatten(1) if features == "pixels" else acts_c[layer].flatten(1)
                 xn = noisy.float().flatten(1) if features == "pixels" else acts_n[layer].flatten(1)
-                ic, i_n = sf.exemplar_indices(xc, xn, metric)
-                order = sf.exemplar_ranking(acts_c[layer][ic], acts_n[layer][i_n])
-                top = sf.select_filters(order, cfg.fraction, "most")
+                ic, i_n = method.exemplar_indices(xc, xn, metric)
+                order = method.exemplar_ranking(acts_c[layer][ic], acts_n[layer][i_n])
+                top = method.select_filters(order, cfg.fraction, "most")
                 rows.append({"layer": layer, "features": features, "metric": metric, "seed": seed,
-                             "overlap": sf.overlap(top, k_top), "k": len(k_top), "filters": f})
+                             "overlap": method.overlap(top, k_top), "k": len(k_top), "filters": f})
     return pd.DataFrame(rows)
 
 
@@ -326,12 +326,12 @@ def run_emd_readings(cfg: Config) -> pd.DataFrame:
             a = models.activations(model, pairs.float(), ["conv1"])["conv1"]
             b = models.activations(model, dist.float(), ["conv1"])["conv1"]
             tops = {}
-            for name, fn in (("1d", sf.emd_per_filter), ("spatial", sf.emd_spatial)):
+            for name, fn in (("1d", method.emd_per_filter), ("spatial", method.emd_spatial)):
                 d = fn(a, b)
-                order = sf.rank_from_borda(sf.borda_count(d), tiebreak=d.double().sum(0))
-                tops[name] = sf.select_filters(order, cfg.fraction, "most")
+                order = method.rank_from_borda(method.borda_count(d), tiebreak=d.double().sum(0))
+                tops[name] = method.select_filters(order, cfg.fraction, "most")
             rows.append({"distortion": kind, "level": level, "seed": seed, "pairs": len(pairs),
-                         "filters": a.shape[1], "k": len(tops["1d"]), "overlap": sf.overlap(tops["1d"], tops["spatial"]),
+                         "filters": a.shape[1], "k": len(tops["1d"]), "overlap": method.overlap(tops["1d"], tops["spatial"]),
                          "top_1d": " ".join(map(str, tops["1d"].tolist())),
                          "top_spatial": " ".join(map(str, tops["spatial"].tolist()))})
     return pd.DataFrame(rows)

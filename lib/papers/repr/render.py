@@ -1,6 +1,6 @@
 """Thesis chapter 5 (RePr): one function per figure / table, with the thesis's numbers and the claims.
 
-Each function takes the `Config` and the matching `lib.experiments.repr.run_*` result, draws and saves
+Each function takes the `Config` and the matching `lib.papers.repr.protocol.run_*` result, draws and saves
 the artefact with its data, sets the thesis's numbers beside ours, computes the verdicts and returns
 the saved `Record`. Accuracies and errors are in % of test images; differences in points.
 """

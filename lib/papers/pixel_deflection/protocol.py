@@ -5,7 +5,7 @@ Protocol (thesis §4.9-4.10; choices where it is silent are stated here and in t
 * Classifiers. `quick`: three CIFAR-10 networks of different families, all with a global-average-
   pool head so that CAM exists (`MODELS`: ResNet-20, a VGG-style stack, All-Conv+BN), trained by
   `lib.train.baseline` (Adam, cached). `paper`: torchvision's pretrained ResNet-50, VGG-19 and
-  Inception-v3 (`lib.pretrained`); VGG-19's R-CAM comes from ResNet-50 (VGG-19 has no GAP head).
+  Inception-v3 (`lib.papers.pixel_deflection.pretrained`); VGG-19's R-CAM comes from ResNet-50 (VGG-19 has no GAP head).
 * Images. `N_IMAGES` test images the classifier gets right (thesis: only correctly classified
   images, so "No defence / Clean" = 100), drawn in a fixed shuffled order (seed 0). The
   hyper-parameter search (Fig. 4.5) uses `N_SEARCH` correctly classified images of the VALIDATION
@@ -38,11 +38,11 @@ from lib import attacks, cache, metrics, models, repro, train
 from lib import data as data_module
 from lib.config import Config
 from lib.data import ImageSet
-from lib.methods import input_defences as baselines
-from lib.methods import pixel_deflection as PD
+from lib.papers.pixel_deflection import input_defences
+from lib.papers.pixel_deflection import method
 from lib.progress import progress
 
-CODE = [sys.modules[__name__], PD, baselines, attacks, models, data_module, repro, train]
+CODE = [sys.modules[__name__], method, input_defences, attacks, models, data_module, repro, train]
 
 ATTACKS = ("fgsm", "igsm", "deepfool", "jsma", "lbfgs", "cw")
 LABEL = {"clean": "Clean", "fgsm": "FGSM", "igsm": "IGSM", "deepfool": "DFool", "jsma": "JSMA", "lbfgs": "LBFGS",
@@ -82,12 +82,12 @@ def classifier(cfg: Config, name: str) -> tuple[nn.Module, dict]:
 
     CIFAR names are trained by `lib.train.baseline` on the `DATA` training split (cached):
     `TRAIN_EPOCHS` epochs of Adam (lr `LR`, batch 128, no early stop), width from `WIDTHS`.
-    ImageNet names load torchvision weights (`lib.pretrained`; fails clearly without them).
+    ImageNet names load torchvision weights (`lib.papers.pixel_deflection.pretrained`; fails clearly without them).
     """
     key = ("classifier", name)
     if key not in cfg.memo:
         if name in IMAGENET_MODELS:
-            from lib import pretrained
+            from lib.papers.pixel_deflection import pretrained
 
             model = pretrained.load_imagenet_model(name, weights=cfg.weights, device=cfg.device)
             test = cfg.dataset().test
@@ -107,7 +107,7 @@ def classifier(cfg: Config, name: str) -> tuple[nn.Module, dict]:
     return cfg.memo[key]
 
 
-def cam_model(cfg: Config, name: str) -> nn.Module | PD.CamParts:
+def cam_model(cfg: Config, name: str) -> nn.Module | method.CamParts:
     """The network whose R-CAM guides the deflections for classifier `name` (itself when it has a GAP
     head; ResNet-50 for VGG-19)."""
     source = "resnet50" if name == "vgg19" else name
@@ -255,22 +255,22 @@ NONE = Defence("No defence")
 
 def _filter(name: str, x: Tensor, d: Defence, generator: torch.Generator) -> Tensor:
     if name == "wavelet":
-        return PD.wavelet_denoise(x, d.sigma, d.shrink)
+        return method.wavelet_denoise(x, d.sigma, d.shrink)
     if name == "dct":
-        return PD.dct_denoise(x, d.sigma)
+        return method.dct_denoise(x, d.sigma)
     if name == "jpeg":
-        return PD.jpeg(x)
+        return method.jpeg(x)
     if name in ("bilateral", "anisotropic", "tvm", "deconv"):
-        return PD.DENOISERS[name](x)
+        return method.DENOISERS[name](x)
     if name.startswith("bitdepth"):
-        return baselines.bit_depth(x, int(name[len("bitdepth"):]))
+        return input_defences.bit_depth(x, int(name[len("bitdepth"):]))
     if name.startswith("median"):
-        return baselines.median_smooth(x, int(name[len("median"):]))
+        return input_defences.median_smooth(x, int(name[len("median"):]))
     if name.startswith("nlm"):
         search, patch, h = (int(v) for v in name[3:].split("-"))
-        return baselines.nl_means(x, search, patch, h)
+        return input_defences.nl_means(x, search, patch, h)
     if name == "resize_pad":
-        return baselines.random_resize_pad(x, round(x.shape[-1] * 1.1) + (x.shape[-1] < 64), generator)
+        return input_defences.random_resize_pad(x, round(x.shape[-1] * 1.1) + (x.shape[-1] < 64), generator)
     raise ValueError(f"unknown defence step {name!r}")
 
 
@@ -280,7 +280,7 @@ def defend(d: Defence, images: Tensor, generator: torch.Generator, saliency: Ten
     for name in d.pre:
         x = _filter(name, x, d, generator)
     if d.deflections:
-        x = PD.deflect(x, d.deflections, d.window, saliency if d.rcam else None, generator, d.mode,
+        x = method.deflect(x, d.deflections, d.window, saliency if d.rcam else None, generator, d.mode,
                        sampler=d.sampler, replacement=d.replacement)
     for name in d.post:
         x = _filter(name, x, d, generator)
@@ -291,7 +291,7 @@ def defend(d: Defence, images: Tensor, generator: torch.Generator, saliency: Ten
 def saliency_of(cfg: Config, name: str, images: Tensor, top_k: int) -> Tensor:
     """R-CAM `[N, H, W]` in [0, 1] of `images` from `cam_model(name)` (computed on what the defence sees)."""
     cam = cam_model(cfg, name)
-    return torch.cat([PD.robust_cam(cam, x, top_k) for x in images.split(500)])
+    return torch.cat([method.robust_cam(cam, x, top_k) for x in images.split(500)])
 
 
 @dataclass
@@ -590,10 +590,10 @@ def run_fig4_1(cfg: Config, count: int = 4) -> dict:
     d = thesis_defence(cfg)
     g = torch.Generator(device=x.device).manual_seed(cfg.defence_seed)
     sal = saliency_of(cfg, name, x, d.top_k)
-    deflected = PD.deflect(x, d.deflections, d.window, sal, g, d.mode)
-    heavy = PD.deflect(x, 10 * d.deflections, d.window, sal, torch.Generator(device=x.device).manual_seed(1), d.mode)
-    return {"clean": x.cpu(), "deflected": deflected.cpu(), "denoised": PD.wavelet_denoise(deflected, d.sigma).cpu(),
-            "heavy": heavy.cpu(), "heavy_denoised": PD.wavelet_denoise(heavy, d.sigma).cpu(), "defence": d,
+    deflected = method.deflect(x, d.deflections, d.window, sal, g, d.mode)
+    heavy = method.deflect(x, 10 * d.deflections, d.window, sal, torch.Generator(device=x.device).manual_seed(1), d.mode)
+    return {"clean": x.cpu(), "deflected": deflected.cpu(), "denoised": method.wavelet_denoise(deflected, d.sigma).cpu(),
+            "heavy": heavy.cpu(), "heavy_denoised": method.wavelet_denoise(heavy, d.sigma).cpu(), "defence": d,
             "labels": batch.labels[:count].cpu(), "classes": cfg.dataset().classes}
 
 
@@ -621,7 +621,7 @@ def run_fig4_2(cfg: Config) -> pd.DataFrame:
             p, agree = [], []
             for r in range(cfg.sweep_runs):
                 g = torch.Generator(device=x.device).manual_seed(r)
-                z = PD.deflect(images, k, tuned(cfg)["window"], None, g)
+                z = method.deflect(images, k, tuned(cfg)["window"], None, g)
                 prob = torch.softmax(model(z), 1)
                 p.append(prob)
                 agree.append((prob.argmax(1) == base).float())

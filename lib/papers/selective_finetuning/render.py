@@ -1,6 +1,6 @@
 """Bianchi et al., *Selective CNN-Filters Fine-Tuning*: one function per figure / table.
 
-Each function takes the `Config` and the results of the matching `lib.experiments` run, draws the
+Each function takes the `Config` and the results of the matching `lib.papers.selective_finetuning.protocol` run, draws the
 artefact, saves it with its data, puts the paper's numbers beside ours, computes the verdicts of
 the claims the artefact tests, and returns the saved `Record` (it displays itself in notebooks).
 """
@@ -13,7 +13,7 @@ import pandas as pd
 from lib import claims as C
 from lib.config import Config
 from lib.distortions import describe
-from lib.methods import selective_finetuning as sf
+from lib.papers.selective_finetuning import method
 from lib.report import Record
 
 PAPER = "selective_finetuning"
@@ -86,8 +86,8 @@ def fig4(cfg: Config, res: pd.DataFrame) -> Record:
         overlap_rows.append({"net": NET_LABEL[net], "filters": f, "top-25% size": k,
                              "paper": f"{p_paper}/{k_paper}", "ours (mean over seeds)": f"{np.mean(per_seed):.2f}/{k}",
                              "ours per seed": " ".join(map(str, per_seed)),
-                             "chance": f"{sf.chance_overlap(f, k):.2f}/{k}",
-                             "p (min seed vs chance)": sf.chance_overlap_pvalue(f, k, min(per_seed)),
+                             "chance": f"{method.chance_overlap(f, k):.2f}/{k}",
+                             "p (min seed vs chance)": method.chance_overlap_pvalue(f, k, min(per_seed)),
                              "_per_seed": per_seed, "_k": k, "_f": f})
         for kind in kinds:
             d = res[(res.net == net) & (res.distortion == kind)]
@@ -99,7 +99,7 @@ def fig4(cfg: Config, res: pd.DataFrame) -> Record:
 
     verdicts = [t.verdict for *_, t, _ in share_tests]
     rec.claim(C.Claim(
-        "sf.fig4.few_susceptible",
+        "method.fig4.few_susceptible",
         "A few first-layer filters are far more susceptible to distortion than the rest: the top 25% collect "
         "more than half of all Borda points (25% if all filters were equally susceptible).",
         C.all_of(verdicts),
@@ -108,16 +108,16 @@ def fig4(cfg: Config, res: pd.DataFrame) -> Record:
     per_net = []
     for row in overlap_rows:
         k, f, seeds = row["_k"], row["_f"], row["_per_seed"]
-        p = sf.chance_overlap_pvalue(f, k, min(seeds))
+        p = method.chance_overlap_pvalue(f, k, min(seeds))
         per_net.append(C.from_pvalue(p, effect_ok=np.mean(seeds) >= 0.5 * k))
     rec.claim(C.Claim(
-        "sf.fig4.type_independent",
+        "method.fig4.type_independent",
         "The set of most susceptible filters barely depends on the distortion type (paper: 6/8 top-25% filters "
         "shared by blur and AWGN for CIFAR-10, 19/24 for CIFAR-100).",
         C.all_of(per_net),
         "; ".join(f"{NET_LABEL[n]}: {np.mean(r['_per_seed']):.2f}/{r['_k']} shared "
-                  f"(chance {sf.chance_overlap(r['_f'], r['_k']):.2f}, hypergeometric p of worst seed "
-                  f"{sf.chance_overlap_pvalue(r['_f'], r['_k'], min(r['_per_seed'])):.1e}); holds needs p<0.01 "
+                  f"(chance {method.chance_overlap(r['_f'], r['_k']):.2f}, hypergeometric p of worst seed "
+                  f"{method.chance_overlap_pvalue(r['_f'], r['_k'], min(r['_per_seed'])):.1e}); holds needs p<0.01 "
                   f"and ≥ half shared" for n, r in zip(nets, overlap_rows))))
     return rec.save()
 
@@ -201,7 +201,7 @@ def fig5_claims(cfg: Config, res: pd.DataFrame) -> list[C.Claim]:
     tests = [(c, C.greater(_acc(res, **cond(*c, small), which="most"), _acc(res, **cond(*c, small), which=w)), w)
              for c in moderate for w in ("all", "least")]
     out.append(C.Claim(
-        "sf.fig5.few_samples_most_wins",
+        "method.fig5.few_samples_most_wins",
         f"With few distorted samples (n = {small}), fine-tuning the 25% most susceptible filters beats fine-tuning "
         "all filters and the 25% least susceptible, at the moderate distortion levels (paper Fig. 5 columns 1, 3).",
         C.all_of([t.verdict for _, t, _ in tests]),
@@ -210,7 +210,7 @@ def fig5_claims(cfg: Config, res: pd.DataFrame) -> list[C.Claim]:
     tests = [(c, C.greater(_acc(res, **cond(*c, large), which="all"), _acc(res, **cond(*c, large), which="most"),
                            margin=-1.0)) for c in moderate + strongest]
     out.append(C.Claim(
-        "sf.fig5.many_samples_all_catches_up",
+        "method.fig5.many_samples_all_catches_up",
         f"With many distorted samples (n = {large}), fine-tuning all filters catches up with or beats fine-tuning "
         "the most susceptible 25% (all − most > −1 point).",
         C.all_of([t.verdict for _, t in tests]),
@@ -219,7 +219,7 @@ def fig5_claims(cfg: Config, res: pd.DataFrame) -> list[C.Claim]:
     tests = [((*c, s), C.greater(_acc(res, **cond(*c, s), which="most"), _acc(res, **cond(*c, s), which="least")))
              for c in moderate + strongest for s in sizes]
     out.append(C.Claim(
-        "sf.fig5.most_beats_least",
+        "method.fig5.most_beats_least",
         "Fine-tuning the 25% most susceptible filters beats the 25% least susceptible in every configuration.",
         C.all_of([t.verdict for _, t in tests]),
         f"{C.tally([t.verdict for _, t in tests])} configurations (net × distortion × level × n); "
@@ -233,7 +233,7 @@ def fig5_claims(cfg: Config, res: pd.DataFrame) -> list[C.Claim]:
             best = max(("most", "least", "all"), key=lambda w: np.mean(_acc(res, **cond(*c, large), which=w)))
             gains.append((c, best, C.at_most(np.array(_acc(res, **cond(*c, large), which=best)) - base, 2.0)))
         out.append(C.Claim(
-            "sf.fig5.mild_level_small_gain",
+            "method.fig5.mild_level_small_gain",
             "At the mildest distortion level fine-tuning gains about 2 points or less over the baseline.",
             C.all_of([t.verdict for *_, t in gains]),
             "; ".join(f"{NET_LABEL[c[0]]} {describe(c[1], c[2])}: best ({w}, n={large}) − baseline "
@@ -279,7 +279,7 @@ def fig6(cfg: Config, res: dict) -> Record:
     tests = [(m, layer, C.greater(per_seed("baseline", layer), per_seed(m, layer)))
              for m in ("all fine-tuned", "most fine-tuned") for layer in layers]
     rec.claim(C.Claim(
-        "sf.fig6.finetuned_more_invariant",
+        "method.fig6.finetuned_more_invariant",
         "Fine-tuned models' activations are more invariant to the noise than the baseline's (smaller Hamming "
         "distance between sharp and noisy activations) in each of the first three layers.",
         C.all_of([t.verdict for *_, t in tests]),
@@ -287,7 +287,7 @@ def fig6(cfg: Config, res: dict) -> Record:
     tests = [(layer, C.greater(per_seed("all fine-tuned", layer), per_seed("most fine-tuned", layer)))
              for layer in layers]
     rec.claim(C.Claim(
-        "sf.fig6.most_slightly_more_invariant",
+        "method.fig6.most_slightly_more_invariant",
         "The model fine-tuned on the most susceptible filters is (slightly) more invariant than the one "
         "fine-tuned on all filters.",
         C.all_of([t.verdict for _, t in tests]),
@@ -311,7 +311,7 @@ def table1(cfg: Config, res: pd.DataFrame) -> Record:
     for i, layer in enumerate(layers, 1):
         d = res[res.layer == layer]
         f = int(d.filters.iloc[0])
-        chance[f"Layer {i}"] = f"{sf.chance_overlap(f, k):.2f}/{k}"
+        chance[f"Layer {i}"] = f"{method.chance_overlap(f, k):.2f}/{k}"
         for features in ("Pixels", "FTM"):
             for metric in ("euclidean", "hamming"):
                 g = d[(d.features.str.lower() == features.lower()) & (d.metric == metric)].overlap
@@ -328,12 +328,12 @@ def table1(cfg: Config, res: pd.DataFrame) -> Record:
     rec.data(res, "table1_per_seed")
     tests = []
     for (layer, features, metric), g in res.groupby(["layer", "features", "metric"]):
-        f, ch = int(g.filters.iloc[0]), sf.chance_overlap(int(g.filters.iloc[0]), k)
-        p = sf.pooled_overlap_pvalue(f, k, list(g.overlap))
+        f, ch = int(g.filters.iloc[0]), method.chance_overlap(int(g.filters.iloc[0]), k)
+        p = method.pooled_overlap_pvalue(f, k, list(g.overlap))
         tests.append((f"{layer} {features}/{metric}", C.from_pvalue(p, effect_ok=g.overlap.mean() > ch),
                       f"{g.overlap.mean():.2f}/{k} vs chance {ch:.2f}, p={p:.1e}"))
     rec.claim(C.Claim(
-        "sf.table1.above_chance",
+        "method.table1.above_chance",
         "Non-associative (exemplar) rankings match the associative top-25% far above chance, in most of the "
         "layer × feature × distance cells (here: exact hypergeometric test pooled over seeds, p < 0.01).",
         C.most_of([v for _, v, _ in tests]),
@@ -344,7 +344,7 @@ def table1(cfg: Config, res: pd.DataFrame) -> Record:
     ftm = euclid[euclid.features == "FTM"].groupby("seed").overlap.mean()
     t = C.greater(list(pixels), list(ftm))
     rec.claim(C.Claim(
-        "sf.table1.pixels_closest",
+        "method.table1.pixels_closest",
         "Exemplars found on image pixels give the ranking closest to the associative one (more matches than "
         "feature-map exemplars under the same Euclidean distance, averaged over layers).",
         t.verdict, f"pixels − feature maps (Euclidean): {t.describe(' matches')} (of {k}, mean over layers)"))
@@ -370,10 +370,10 @@ def emd_readings(cfg: Config, res: pd.DataFrame) -> Record:
     k, f = int(res.k.iloc[0]), int(res.filters.iloc[0])
     tests = [C.greater(list(g.overlap), [0.5 * k] * len(g)) for _, g in res.groupby("distortion")]
     rec.claim(C.Claim(
-        "sf.check.emd_reading",
+        "method.check.emd_reading",
         "Suite check (not a paper claim): the 1-D and the spatial EMD select largely the same top-25% filters "
         "(more than half shared).",
         C.all_of([t.verdict for t in tests]),
         "; ".join(f"{d}: mean {g.overlap.mean():.2f}/{k} shared over {len(g)} seeds of {g.pairs.iloc[0]} pairs "
-                  f"(chance {sf.chance_overlap(f, k):.2f})" for d, g in res.groupby("distortion"))))
+                  f"(chance {method.chance_overlap(f, k):.2f})" for d, g in res.groupby("distortion"))))
     return rec.save()
