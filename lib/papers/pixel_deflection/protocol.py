@@ -38,8 +38,7 @@ from lib import attacks, cache, metrics, models, repro, train
 from lib import data as data_module
 from lib.config import Config
 from lib.data import ImageSet
-from lib.papers.pixel_deflection import input_defences
-from lib.papers.pixel_deflection import method
+from lib.papers.pixel_deflection import input_defences, method
 from lib.progress import progress
 
 CODE = [sys.modules[__name__], method, input_defences, attacks, models, data_module, repro, train]
@@ -387,7 +386,7 @@ def _search_score(cfg: Config, name: str, d: Defence) -> dict[str, float]:
 def run_search(cfg: Config) -> dict:
     """The thesis's linear search (Fig. 4.5), on `N_SEARCH` held-out validation images of the first classifier.
 
-    Coordinate ascent from the thesis's values (K=100, r=10, sigma=0.04): sigma over `SEARCH_SIGMA`,
+    Coordinate ascent from the thesis's values (`THESIS_*`: K=100, r=10, sigma=0.04): sigma over `SEARCH_SIGMA`,
     then r over `SEARCH_WINDOW`, then K over `SEARCH_DEFLECTIONS`, each with the others fixed at their
     current best; passes repeat until nothing changes (at most `SEARCH_PASSES`). The objective is the
     mean single-run accuracy over clean images and the six attacks (one setting for all attacks, as the
@@ -397,7 +396,7 @@ def run_search(cfg: Config) -> dict:
               "tuned": {deflections, window, sigma}, "start": the thesis values}.
     """
     name = cfg.models[0]
-    start = {"deflections": 100, "window": 10, "sigma": 0.04}
+    start = thesis_setting(cfg)
     grids = {"sigma": cfg.search_sigma, "window": cfg.search_window, "deflections": cfg.search_deflections}
 
     def compute() -> dict:
@@ -427,10 +426,15 @@ def run_search(cfg: Config) -> dict:
     return cfg.memo["search"]
 
 
+def thesis_setting(cfg: Config) -> dict:
+    """The thesis's one setting (K, r, sigma) = `THESIS_DEFLECTIONS`, `THESIS_WINDOW`, `THESIS_SIGMA`."""
+    return {"deflections": cfg.thesis_deflections, "window": cfg.thesis_window, "sigma": cfg.thesis_sigma}
+
+
 def tuned(cfg: Config) -> dict:
     """K, r, sigma used by every table: the search's result, or the thesis's values when `TUNE` is False."""
     if not cfg.tune:
-        return {"deflections": 100, "window": 10, "sigma": 0.04}
+        return thesis_setting(cfg)
     return run_search(cfg)["tuned"]
 
 
@@ -484,7 +488,7 @@ def run_tables4_1_4_5(cfg: Config) -> dict:
     clean test accuracy %}}.
     """
     d = thesis_defence(cfg)
-    thesis = thesis_defence(cfg, label="PD+R-CAM+WD (thesis K, r, sigma)", deflections=100, window=10, sigma=0.04)
+    thesis = thesis_defence(cfg, label="PD+R-CAM+WD (thesis K, r, sigma)", **thesis_setting(cfg))
     rows, outs, acc = [], {}, {}
     for i, name in enumerate(cfg.models):
         acc[name] = classifier(cfg, name)[1]["test_acc"]

@@ -150,7 +150,8 @@ def table4_1(cfg: Config, res: dict) -> Record:
     extra = rows[(rows.model == name) & ((rows.defence != d.label) | (rows.attack == "bpda"))]
     rec.table(extra.assign(attack=extra.attack.map(protocol.LABEL)).set_index(["defence", "attack"])[
         ["rmse", "no_defence", "single", "ens"]].round(3), "table4_1_extra",
-        "Beyond the thesis: the thesis's own K=100, r=10, sigma=0.04 at CIFAR scale, and an adaptive attacker "
+        f"Beyond the thesis: the thesis's own K={cfg.thesis_deflections}, r={cfg.thesis_window}, sigma={cfg.thesis_sigma} "
+        "at CIFAR scale, and an adaptive attacker "
         "(BPDA + EOT against PD+R-CAM+WD, PGD in the C&W budget's L2 ball).")
     rec.data(rows, "table4_1_all_rows")
 
@@ -191,7 +192,8 @@ def table4_1(cfg: Config, res: dict) -> Record:
              "JSMA (an L0 attack, gamma 10%) capped at RMSE 0.02 is mostly too weak to fool (it changes few values by "
              "a lot).")
     t = res["tuned"]
-    rec.note(f"Hyper-parameters: thesis K=100, r=10, sigma=0.04; tuned on held-out images (Fig. 4.5): "
+    rec.note(f"Hyper-parameters: thesis K={cfg.thesis_deflections}, r={cfg.thesis_window}, sigma={cfg.thesis_sigma}; "
+             "tuned on held-out images (Fig. 4.5): "
              f"K={t['deflections']}, r={t['window']}, sigma={t['sigma']}.")
     return rec.save()
 
@@ -392,7 +394,8 @@ def table4_11(cfg: Config, res: dict) -> Record:
               "std r/2, truncated to the window).")
     rec.table(grid("replacement", ["min", "max", "mean", "random"]), "table4_11_replacement",
               "Replacement rule (min/max/mean of the window of the input image).")
-    rec.table(pd.DataFrame([PAPER_T4_11_SAMPLING[k] for k in ("uniform", "gaussian")], index=pd.Index(["uniform", "gaussian"], name="variant"),
+    rec.table(pd.DataFrame([PAPER_T4_11_SAMPLING[k] for k in ("uniform", "gaussian")],
+                           index=pd.Index(["uniform", "gaussian"], name="variant"),
                            columns=["r=5", "r=10", "r=50", "r=100"]), "table4_11_sampling_paper", "Thesis.")
     rec.table(pd.DataFrame([PAPER_T4_11_REPLACEMENT[k] for k in ("min", "max", "mean", "random")],
                            index=pd.Index(["min", "max", "mean", "random"], name="variant"), columns=["r=5", "r=10", "r=50", "r=100"]),
@@ -402,7 +405,8 @@ def table4_11(cfg: Config, res: dict) -> Record:
     ours = pd.DataFrame({"Acc": [100 * float(_mean_over(outs, [(a, n) for a in attacks]).mean()) for n in den]},
                         index=pd.Index(den, name="denoiser")).round(1)
     rec.table(ours, "table4_11_denoiser", "Denoiser after PD + R-CAM (scikit-image defaults unless stated in "
-              "lib.papers.pixel_deflection.method).", paper=pd.DataFrame({"Acc": [PAPER_T4_11_DENOISER[n] for n in den]}, index=pd.Index(den, name="denoiser")))
+              "lib.papers.pixel_deflection.method).",
+              paper=pd.DataFrame({"Acc": [PAPER_T4_11_DENOISER[n] for n in den]}, index=pd.Index(den, name="denoiser")))
 
     rec.note("The other denoisers run with the defaults of lib.papers.pixel_deflection.method (scikit-image's for bilateral, "
              "TV weight 0.1, Wiener with a 3x3 box PSF, 10 Perona-Malik steps), untuned for 32x32 images, as the "
@@ -558,7 +562,8 @@ def map_stability(cfg: Config) -> dict:
 def fig4_5(cfg: Config, res: dict) -> Record:
     rec = _record(cfg, "fig4_5", "Fig. 4.5: linear search for K, r and sigma",
                   "Single-run accuracy (%) per attack on held-out validation images as one parameter varies and the "
-                  "others stay at their current best (coordinate search from the thesis's K=100, r=10, sigma=0.04).")
+                  "others stay at their current best (coordinate search from the thesis's "
+                  f"K={cfg.thesis_deflections}, r={cfg.thesis_window}, sigma={cfg.thesis_sigma}).")
     trace = res["trace"]
     last = trace[trace["pass"] == trace["pass"].max()]
     attacks = ["clean", *cfg.attacks]
