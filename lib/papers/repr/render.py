@@ -264,7 +264,8 @@ def fig5_2(cfg: Config, res: dict) -> Record:
     rec.data(o, "fig5_2_oracle_per_filter")
     share = o.assign(below=o.drop_pts < 1.0).groupby(["seed", "layer"]).below.mean().unstack("layer")
     rec.table(pd.DataFrame({"filters with drop < 1 point (%)": 100 * share.mean(),
-                            "filters with drop > 4 points (%)": 100 * o.assign(big=o.drop_pts > 4).groupby(["seed", "layer"]).big.mean().unstack("layer").mean(),
+                            "filters with drop > 4 points (%)": 100 * o.assign(big=o.drop_pts > 4).groupby(
+                                ["seed", "layer"]).big.mean().unstack("layer").mean(),
                             "max drop (points)": o.groupby("layer").drop_pts.max()}).round(1),
               "fig5_2_oracle", f"Greedy Oracle on the standard C^2({cfg.width}); test accuracy "
               f"{_mean_sd(res['finals'][res['finals'].model == 'standard'].test_acc)}% (thesis: 58.2%).")
@@ -615,7 +616,8 @@ def table5_5(cfg: Config, res: pd.DataFrame) -> Record:
     tests = {d: C.greater(per_seed(van[van.scheme == "Std"], f"vanilla|{d}|Std", "test_err"),
                           per_seed(van[van.scheme == "RePr"], f"vanilla|{d}|RePr", "test_err")) for d in sorted(van.layers.unique())}
     rec.claim(C.Claim("repr.table5_5.lower_error_every_depth", "RePr lowers the test error of vanilla ConvNets at every depth.",
-                      C.all_of([t.verdict for t in tests.values()]), "; ".join(f"C^{d}: std − RePr {t.describe(' pts')}" for d, t in tests.items())))
+                      C.all_of([t.verdict for t in tests.values()]),
+                      "; ".join(f"C^{d}: std − RePr {t.describe(' pts')}" for d, t in tests.items())))
     return rec.save()
 
 

@@ -20,13 +20,12 @@ code change recomputes instead of reusing stale results.
 from __future__ import annotations
 
 import copy
+import sys
 from dataclasses import asdict
 
 import pandas as pd
 import torch
 from torch import Tensor, nn
-
-import sys
 
 from lib import cache, distortions, models, repro, train
 from lib import data as data_module
