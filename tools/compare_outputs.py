@@ -7,7 +7,8 @@ before and after, copy each run's `reports/` (or just its *.csv and *.json) asid
 
 What is compared:
 - every `*.csv` and `*.json` under either folder (a file present on one side only is a difference);
-- CSV: byte for byte; when they differ, the first differing line is shown;
+- CSV: cell by cell as text (no tolerance), leaving out wall-clock columns (`seconds`, `images_per_s`,
+  `inf_time_rel...`: timings differ from run to run); when they differ, the first differing row is shown;
 - JSON: the parsed values, after dropping fields that describe the run rather than its results
   (timestamps, durations, git/commit, packages, run keys, logs, the host's paths) and replacing
   absolute paths inside strings by `<path>`. The `parameters` of an artefact record are compared on
@@ -20,6 +21,8 @@ Exit status: 0 when every file is identical (in that sense), 1 otherwise.
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import re
 import sys
@@ -28,6 +31,7 @@ from typing import Any
 
 VOLATILE = {"generated", "started", "duration_s", "git", "commit", "dirty", "packages", "run_key", "log",
             "last_good", "error", "html"}
+TIMING_COLUMN = re.compile(r"^(seconds|images_per_s|inf_time_rel.*|duration.*|.*_seconds)$")
 ABS_PATH = re.compile(r"(?<![\w.])/(?:tmp|work|home|root|private|var)/[^\s'\",)\]}]*")
 
 
@@ -86,15 +90,25 @@ def compare_json(before: Path, after: Path) -> tuple[bool, str]:
     return diff is None, (diff or "") + note
 
 
+def _csv_rows(path: Path) -> tuple[list[list[str]], list[str]]:
+    """The rows of a CSV without its timing columns, and the names of the columns left out."""
+    rows = list(csv.reader(io.StringIO(path.read_text())))
+    if not rows:
+        return rows, []
+    keep = [i for i, name in enumerate(rows[0]) if not TIMING_COLUMN.match(name)]
+    dropped = [name for i, name in enumerate(rows[0]) if i not in keep]
+    return [[r[i] for i in keep if i < len(r)] for r in rows], dropped
+
+
 def compare_csv(before: Path, after: Path) -> tuple[bool, str]:
-    a, b = before.read_bytes(), after.read_bytes()
+    (a, dropped), (b, _) = _csv_rows(before), _csv_rows(after)
+    note = f" (timing columns left out: {', '.join(dropped)})" if dropped else ""
     if a == b:
-        return True, ""
-    la, lb = a.decode(errors="replace").splitlines(), b.decode(errors="replace").splitlines()
-    for i, (x, y) in enumerate(zip(la, lb)):
+        return True, note.strip()
+    for i, (x, y) in enumerate(zip(a, b)):
         if x != y:
-            return False, f"line {i + 1}: {x[:120]!r} vs {y[:120]!r}"
-    return False, f"{len(la)} vs {len(lb)} lines"
+            return False, f"row {i}: {','.join(x)[:120]!r} vs {','.join(y)[:120]!r}{note}"
+    return False, f"{len(a)} vs {len(b)} rows{note}"
 
 
 def compare(before: Path, after: Path, verbose: bool = False) -> int:

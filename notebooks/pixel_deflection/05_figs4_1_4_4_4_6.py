@@ -43,7 +43,7 @@ render.fig4_3(cfg, protocol.run_fig4_3(cfg))
 # ## Fig. 4.4
 
 # %%
-render.fig4_4(cfg, protocol.run_fig4_4(cfg), render.map_stability(cfg))
+render.fig4_4(cfg, protocol.run_fig4_4(cfg))
 
 # %% [markdown]
 # ## Fig. 4.6

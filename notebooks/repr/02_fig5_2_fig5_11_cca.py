@@ -39,7 +39,7 @@ cfg = lib.config.resolve("repr", globals())
 # ## Fig. 5.2 and Fig. 5.11
 
 # %%
-res = protocol.run_cca(cfg)
+res = protocol.run_fig5_2_fig5_11(cfg)
 render.fig5_2(cfg, res)
 
 # %%

@@ -36,10 +36,10 @@ cfg = lib.config.resolve("repr", globals())
 # ## Fig. 5.7
 
 # %%
-render.fig5_7(cfg, protocol.run_fig5_7(cfg), protocol.base_run(cfg).schedule)
+render.fig5_7(cfg, protocol.run_fig5_7(cfg))
 
 # %% [markdown]
 # ## Fig. 5.8
 
 # %%
-render.fig5_8(cfg, protocol.run_fig5_8(cfg), protocol.base_run(cfg).schedule)
+render.fig5_8(cfg, protocol.run_fig5_8(cfg))

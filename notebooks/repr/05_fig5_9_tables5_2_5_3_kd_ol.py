@@ -36,7 +36,7 @@ cfg = lib.config.resolve("repr", globals())
 # ## Fig. 5.9
 
 # %%
-render.fig5_9(cfg, protocol.run_fig5_9(cfg), protocol.base_run(cfg).schedule)
+render.fig5_9(cfg, protocol.run_fig5_9(cfg))
 
 # %% [markdown]
 # ## Tables 5.2 and 5.3

@@ -45,7 +45,7 @@ render.table5_4(cfg, protocol.run_table5_4(cfg))
 # ## Table 5.5 and Fig. 5.10
 
 # %%
-res = protocol.run_depth(cfg)
+res = protocol.run_table5_5_fig5_10(cfg)
 render.table5_5(cfg, res)
 
 # %%

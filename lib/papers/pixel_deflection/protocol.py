@@ -27,7 +27,7 @@ Protocol (thesis §4.9-4.10; choices where it is silent are stated here and in t
 from __future__ import annotations
 
 import sys
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -38,16 +38,26 @@ from lib import attacks, cache, metrics, models, repro, train
 from lib import data as data_module
 from lib.config import Config
 from lib.data import ImageSet
-from lib.papers.pixel_deflection import input_defences, method
+from lib.papers.pixel_deflection import input_defences, method, results
+from lib.papers.pixel_deflection.paper import ATTACKS, LABEL, MODEL_LABEL  # noqa: F401  (ATTACKS: re-exported)
+from lib.papers.pixel_deflection.results import (
+    AttackTables,
+    Defence,
+    DefenceGrid,
+    Fig4_1,
+    Fig4_2,
+    Fig4_3,
+    Fig4_4,
+    Fig4_6,
+    Outcome,
+    SearchResult,
+    Setting,
+    Sweeps,
+)
 from lib.progress import progress
 
-CODE = [sys.modules[__name__], method, input_defences, attacks, models, data_module, repro, train]
+CODE = [sys.modules[__name__], results, method, input_defences, attacks, models, data_module, repro, train]
 
-ATTACKS = ("fgsm", "igsm", "deepfool", "jsma", "lbfgs", "cw")
-LABEL = {"clean": "Clean", "fgsm": "FGSM", "igsm": "IGSM", "deepfool": "DFool", "jsma": "JSMA", "lbfgs": "LBFGS",
-         "cw": "C&W", "bpda": "BPDA+EOT (adaptive)"}
-MODEL_LABEL = {"resnet20": "ResNet-20", "vgg_gap": "VGG-style (GAP)", "allconv_bn": "All-Conv+BN",
-               "resnet50": "ResNet-50", "vgg19": "VGG-19", "inception_v3": "Inception-v3"}
 IMAGENET_MODELS = ("resnet50", "vgg19", "inception_v3")
 
 
@@ -216,39 +226,6 @@ def adversarial(cfg: Config, name: str, batch: ImageBatch, kind: str, level: str
 # Defences
 
 
-@dataclass(frozen=True)
-class Defence:
-    """One input transformation applied before the classifier, in this order:
-
-    1. `pre`: deterministic filters before deflection (Table 4.6 baselines: `bitdepth2`, `bitdepth5`,
-       `median2`, `median3`, `nlm11-3-2`, `nlm13-3-4`, `tvm`, `jpeg`, `wavelet` alone);
-    2. pixel deflection when `deflections > 0` (`window`, `sampler`, `replacement`, `mode`), guided by
-       R-CAM (top `top_k` classes) when `rcam`;
-    3. `post`: denoisers after deflection, in order (`wavelet` with `sigma` / `shrink`, `jpeg`, `dct`,
-       `bilateral`, `anisotropic`, `tvm`, `deconv`), then `resize_pad` if listed.
-    """
-
-    label: str
-    deflections: int = 0
-    window: int = 0
-    rcam: bool = False
-    top_k: int = 2
-    sampler: str = "uniform"
-    replacement: str = "random"
-    mode: str = "channel"
-    sigma: float = 0.04
-    shrink: str = "bayes"
-    pre: tuple[str, ...] = ()
-    post: tuple[str, ...] = ()
-
-    @property
-    def stochastic(self) -> bool:
-        return self.deflections > 0 or "resize_pad" in self.post
-
-    def spec(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if k != "label"}
-
-
 NONE = Defence("No defence")
 
 
@@ -291,29 +268,6 @@ def saliency_of(cfg: Config, name: str, images: Tensor, top_k: int) -> Tensor:
     """R-CAM `[N, H, W]` in [0, 1] of `images` from `cam_model(name)` (computed on what the defence sees)."""
     cam = cam_model(cfg, name)
     return torch.cat([method.robust_cam(cam, x, top_k) for x in images.split(500)])
-
-
-@dataclass
-class Outcome:
-    """Per-image results of one (classifier, image set, defence): `correct` `[R, N]` bool (R runs),
-    `nodef` `[N]` bool (correct without defence), `rmse` `[N]`. `single` = mean over runs (fraction
-    per image), `ens` = majority vote correct."""
-
-    correct: Tensor
-    ens: Tensor
-    nodef: Tensor
-    rmse: Tensor
-
-    @property
-    def single(self) -> Tensor:
-        return self.correct.float().mean(0)
-
-    def summary(self) -> dict:
-        broken = ~self.nodef
-        return {"n": int(self.nodef.numel()), "rmse": float(self.rmse.mean()),
-                "no_defence": 100 * float(self.nodef.float().mean()), "single": 100 * float(self.single.mean()),
-                "ens": 100 * float(self.ens.float().mean()),
-                "destruction": float(self.single[broken].mean()) if broken.any() else float("nan")}
 
 
 def evaluate(cfg: Config, name: str, images: Tensor, labels: Tensor, d: Defence, runs: int | None = None,
@@ -383,7 +337,7 @@ def _search_score(cfg: Config, name: str, d: Defence) -> dict[str, float]:
     return scores | {"mean": float(np.mean(list(scores.values())))}
 
 
-def run_search(cfg: Config) -> dict:
+def _search(cfg: Config) -> dict:
     """The thesis's linear search (Fig. 4.5), on `N_SEARCH` held-out validation images of the first classifier.
 
     Coordinate ascent from the thesis's values (`THESIS_*`: K=100, r=10, sigma=0.04): sigma over `SEARCH_SIGMA`,
@@ -392,8 +346,8 @@ def run_search(cfg: Config) -> dict:
     mean single-run accuracy over clean images and the six attacks (one setting for all attacks, as the
     thesis). Cached on disk (the search's own evaluations are cheap; the attacks are cached separately).
 
-    Returns: {"trace": DataFrame(pass, parameter, deflections, window, sigma, <attack>..., mean),
-              "tuned": {deflections, window, sigma}, "start": the thesis values}.
+    Returns (cached as plain values): {"trace": DataFrame(pass, parameter, deflections, window, sigma,
+    <attack>..., mean), "tuned": {deflections, window, sigma}, "start": the thesis values}.
     """
     name = cfg.models[0]
     start = thesis_setting(cfg)
@@ -426,6 +380,12 @@ def run_search(cfg: Config) -> dict:
     return cfg.memo["search"]
 
 
+def run_search(cfg: Config) -> SearchResult:
+    """Fig. 4.5: the search (`_search`, cached) as a typed result."""
+    res = _search(cfg)
+    return SearchResult(res["trace"], Setting(**res["tuned"]), Setting(**res["start"]))
+
+
 def thesis_setting(cfg: Config) -> dict:
     """The thesis's one setting (K, r, sigma) = `THESIS_DEFLECTIONS`, `THESIS_WINDOW`, `THESIS_SIGMA`."""
     return {"deflections": cfg.thesis_deflections, "window": cfg.thesis_window, "sigma": cfg.thesis_sigma}
@@ -435,7 +395,7 @@ def tuned(cfg: Config) -> dict:
     """K, r, sigma used by every table: the search's result, or the thesis's values when `TUNE` is False."""
     if not cfg.tune:
         return thesis_setting(cfg)
-    return run_search(cfg)["tuned"]
+    return _search(cfg)["tuned"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -479,13 +439,16 @@ def attack_rows(cfg: Config, levels: tuple[str, ...] = ("normal",)) -> list[tupl
     return rows
 
 
-def run_tables4_1_4_5(cfg: Config) -> dict:
+def setting(cfg: Config) -> Setting:
+    """`tuned(cfg)` as a typed `Setting` (every result carries it for the reports' scale note)."""
+    return Setting(**tuned(cfg))
+
+
+def run_tables4_1_4_5(cfg: Config) -> AttackTables:
     """No defence / Single / Ens-10 per attack for every classifier (normal budgets; the first classifier
     also at the large budgets, at the thesis's K/r/sigma, and under the adaptive attack).
 
-    Returns {"rows": DataFrame(model, attack, level, defence, n, rmse, no_defence, single, ens,
-    destruction), "outcomes": {(model, attack, level, defence label): Outcome}, "accuracy": {model:
-    clean test accuracy %}}.
+    Returns `AttackTables`.
     """
     d = thesis_defence(cfg)
     thesis = thesis_defence(cfg, label="PD+R-CAM+WD (thesis K, r, sigma)", **thesis_setting(cfg))
@@ -501,7 +464,7 @@ def run_tables4_1_4_5(cfg: Config) -> dict:
             o = outcome(cfg, name, attack, defence, level)
             outs[name, attack, level, defence.label] = o
             rows.append({"model": name, "attack": attack, "level": level, "defence": defence.label, **o.summary()})
-    return {"rows": pd.DataFrame(rows), "outcomes": outs, "accuracy": acc, "tuned": tuned(cfg)}
+    return AttackTables(pd.DataFrame(rows), outs, acc, d, setting(cfg))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -522,15 +485,16 @@ def table4_6_defences(cfg: Config) -> list[Defence]:
     return ours + base
 
 
-def run_table4_6(cfg: Config) -> dict:
+def run_table4_6(cfg: Config) -> DefenceGrid:
     """Destruction rates of our rows and the re-measured baselines, first classifier, Table 4.6's attacks."""
     name, rows, outs = cfg.models[0], [], {}
-    plan = [(a, d) for d in table4_6_defences(cfg) for a in ("fgsm", "igsm", "deepfool", "cw") if a in cfg.attacks]
+    defences = table4_6_defences(cfg)
+    plan = [(a, d) for d in defences for a in ("fgsm", "igsm", "deepfool", "cw") if a in cfg.attacks]
     for attack, d in progress(plan, "Table 4.6", total=len(plan)):
         o = outcome(cfg, name, attack, d)
         outs[attack, d.label] = o
         rows.append({"defence": d.label, "attack": attack, **o.summary()})
-    return {"rows": pd.DataFrame(rows), "outcomes": outs}
+    return DefenceGrid(pd.DataFrame(rows), outs, [d.label for d in defences], setting(cfg))
 
 
 def table4_7_defences(cfg: Config) -> list[Defence]:
@@ -541,7 +505,7 @@ def table4_7_defences(cfg: Config) -> list[Defence]:
             replace(pd_, label="PD+WD", post=("wavelet",))]
 
 
-def _grid(cfg: Config, defences: list[Defence], title: str, runs: int | None = None) -> dict:
+def _grid(cfg: Config, defences: list[Defence], title: str, runs: int | None = None) -> DefenceGrid:
     """Every defence on clean and normal-budget attacked images of the first classifier."""
     name, rows, outs = cfg.models[0], [], {}
     plan = [(a, d) for d in defences for a in ("clean", *cfg.attacks)]
@@ -549,15 +513,15 @@ def _grid(cfg: Config, defences: list[Defence], title: str, runs: int | None = N
         o = outcome(cfg, name, attack, d, runs=runs)
         outs[attack, d.label] = o
         rows.append({"defence": d.label, "attack": attack, **o.summary()})
-    return {"rows": pd.DataFrame(rows), "outcomes": outs}
+    return DefenceGrid(pd.DataFrame(rows), outs, [d.label for d in defences], setting(cfg))
 
 
-def run_table4_7(cfg: Config) -> dict:
+def run_table4_7(cfg: Config) -> DefenceGrid:
     """JPEG / WD / PD combinations (R-CAM on, as in the thesis's pipeline), Ens over `RUNS`."""
     return _grid(cfg, table4_7_defences(cfg), "Table 4.7")
 
 
-def run_table4_8(cfg: Config) -> dict:
+def run_table4_8(cfg: Config) -> DefenceGrid:
     """PD + R-CAM followed by wavelet thresholding with hard / VisuShrink / SUREShrink / BayesShrink."""
     labels = {"hard": "Hard", "visu": "VISU", "sure": "SURE", "bayes": "Bayes"}
     return _grid(cfg, [thesis_defence(cfg, label=labels[s], shrink=s) for s in labels], "Table 4.8")
@@ -567,7 +531,7 @@ def run_table4_8(cfg: Config) -> dict:
 # Tables 4.9-4.11
 
 
-def run_tables4_9_4_11(cfg: Config) -> dict:
+def run_tables4_9_4_11(cfg: Config) -> Sweeps:
     """Sweeps of K (Table 4.9) and r (Table 4.10), and Table 4.11's sampling / replacement / denoiser
     ablations, all on the first classifier at the tuned setting otherwise; accuracy of single runs
     (mean over `SWEEP_RUNS` runs)."""
@@ -579,14 +543,15 @@ def run_tables4_9_4_11(cfg: Config) -> dict:
                    for m in ("min", "max", "mean", "random") for v in cfg.sweep_window]
     denoisers = [thesis_defence(cfg, label=n, post=(n,)) for n in ("bilateral", "anisotropic", "tvm", "deconv", "wavelet")]
     parts = {"table4_9": k, "table4_10": r, "sampling": sampling, "replacement": replacement, "denoiser": denoisers}
-    return {key: _grid(cfg, defences, key, runs=cfg.sweep_runs) for key, defences in parts.items()}
+    grids = {key: _grid(cfg, defences, key, runs=cfg.sweep_runs) for key, defences in parts.items()}
+    return Sweeps(**grids, tuned=setting(cfg))
 
 
 # ---------------------------------------------------------------------------------------------
 # Figures 4.1-4.4, 4.6
 
 
-def run_fig4_1(cfg: Config, count: int = 4) -> dict:
+def run_fig4_1(cfg: Config, count: int = 4) -> Fig4_1:
     """A few clean test images, deflected (tuned K, r, with R-CAM) and then denoised, for Fig. 4.1."""
     name = cfg.models[0]
     batch = correct_images(cfg, name, "test", cfg.n_images)
@@ -596,13 +561,19 @@ def run_fig4_1(cfg: Config, count: int = 4) -> dict:
     sal = saliency_of(cfg, name, x, d.top_k)
     deflected = method.deflect(x, d.deflections, d.window, sal, g, d.mode)
     heavy = method.deflect(x, 10 * d.deflections, d.window, sal, torch.Generator(device=x.device).manual_seed(1), d.mode)
-    return {"clean": x.cpu(), "deflected": deflected.cpu(), "denoised": method.wavelet_denoise(deflected, d.sigma).cpu(),
-            "heavy": heavy.cpu(), "heavy_denoised": method.wavelet_denoise(heavy, d.sigma).cpu(), "defence": d,
-            "labels": batch.labels[:count].cpu(), "classes": cfg.dataset().classes}
+    return Fig4_1(clean=x.cpu(), deflected=deflected.cpu(), denoised=method.wavelet_denoise(deflected, d.sigma).cpu(),
+                  heavy=heavy.cpu(), heavy_denoised=method.wavelet_denoise(heavy, d.sigma).cpu(), defence=d,
+                  labels=batch.labels[:count].cpu(), classes=cfg.dataset().classes, tuned=setting(cfg))
+
+
+def run_fig4_2(cfg: Config) -> Fig4_2:
+    """Fig. 4.2 (`_fig4_2_rows`) as a typed result."""
+    rows = _fig4_2_rows(cfg)
+    return Fig4_2(rows, setting(cfg))
 
 
 @torch.no_grad()
-def run_fig4_2(cfg: Config) -> pd.DataFrame:
+def _fig4_2_rows(cfg: Config) -> pd.DataFrame:
     """Mean probability of the true and the adversarial class vs the number of deflections (no denoiser,
     uniform locations), on clean and on IGSM images of the first classifier (`FIG4_2_N` images).
 
@@ -637,8 +608,14 @@ def run_fig4_2(cfg: Config) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def run_fig4_3(cfg: Config) -> Fig4_3:
+    """Fig. 4.3 (`_fig4_3_maps`) as a typed result."""
+    res = _fig4_3_maps(cfg)
+    return Fig4_3(res["maps"], res["share"], setting(cfg))
+
+
 @torch.no_grad()
-def run_fig4_3(cfg: Config) -> dict:
+def _fig4_3_maps(cfg: Config) -> dict:
     """Mean |perturbation| map per attack (normal budgets) and the mean R-CAM object map of the clean
     images, first classifier; plus, per attack and image, the share of the perturbation's energy that
     falls in the image's top-quarter R-CAM region ("on the object"; 0.25 = no preference).
@@ -665,8 +642,34 @@ def run_fig4_3(cfg: Config) -> dict:
     return {"maps": maps, "share": pd.DataFrame(rows)}
 
 
+def _map_corr(a: Tensor, b: Tensor) -> list[float]:
+    """Per image: Pearson correlation of two maps `[N, H, W]`."""
+    a, b = a.flatten(1), b.flatten(1)
+    a, b = a - a.mean(1, keepdim=True), b - b.mean(1, keepdim=True)
+    return (a * b).sum(1).div((a.norm(dim=1) * b.norm(dim=1)).clamp_min(1e-12)).tolist()
+
+
+def map_stability(cfg: Config) -> dict:
+    """Per image: correlation between the clean and adversarial CAM (top class) and R-CAM maps."""
+    name = cfg.models[0]
+    batch = correct_images(cfg, name, "test", cfg.n_images)
+    attack = "cw" if "cw" in cfg.attacks else cfg.attacks[-1]
+    adv = adversarial(cfg, name, batch, attack).images
+    cam = _map_corr(saliency_of(cfg, name, batch.images, 1), saliency_of(cfg, name, adv, 1))
+    rcam = _map_corr(saliency_of(cfg, name, batch.images, cfg.top_k), saliency_of(cfg, name, adv, cfg.top_k))
+    return {"cam_corr": cam, "rcam_corr": rcam}
+
+
+def run_fig4_4(cfg: Config, count: int = 4) -> Fig4_4:
+    """Fig. 4.4: the maps of `count` images (`_fig4_4_maps`), then the stability of the maps over the whole
+    image set (`map_stability`)."""
+    maps = _fig4_4_maps(cfg, count)
+    stability = map_stability(cfg)
+    return Fig4_4(**maps, **stability, tuned=setting(cfg))
+
+
 @torch.no_grad()
-def run_fig4_4(cfg: Config, count: int = 4) -> dict:
+def _fig4_4_maps(cfg: Config, count: int = 4) -> dict:
     """CAM of the predicted class and R-CAM on clean and adversarial (C&W or the last attack) images."""
     name = cfg.models[0]
     batch = correct_images(cfg, name, "test", cfg.n_images)
@@ -680,8 +683,14 @@ def run_fig4_4(cfg: Config, count: int = 4) -> dict:
     return out
 
 
+def run_fig4_6(cfg: Config) -> Fig4_6:
+    """Fig. 4.6 (`_fig4_6_rows`) as a typed result."""
+    rows = _fig4_6_rows(cfg)
+    return Fig4_6(rows, setting(cfg))
+
+
 @torch.no_grad()
-def run_fig4_6(cfg: Config) -> pd.DataFrame:
+def _fig4_6_rows(cfg: Config) -> pd.DataFrame:
     """Per attack (normal budgets, every classifier) and successfully attacked image: the rank (1-5, 0 =
     outside the top 5) of the adversarial class in the clean image's prediction, and of the true class
     in the adversarial image's prediction. Columns: model, attack, adv_rank_in_clean, true_rank_in_adv."""

@@ -27,10 +27,22 @@ from lib import cache, cca, models, repro
 from lib import data as data_module
 from lib.config import Config
 from lib.data import ImageSet, stratified_subset
-from lib.papers.repr import method
+from lib.papers.repr import method, results
+from lib.papers.repr.results import (
+    CcaMatrix,
+    CcaResult,
+    Curves,
+    Fig5_1Result,
+    Fig5_3Result,
+    Fig5_4Result,
+    Fig5_5Result,
+    Fig5_6Result,
+    Fig5_9Result,
+    Finals,
+)
 from lib.progress import progress
 
-CODE = [sys.modules[__name__], method, models, data_module, repro]   # what cached runs depend on
+CODE = [sys.modules[__name__], results, method, models, data_module, repro]   # what cached runs depend on
 
 
 @dataclass(frozen=True)
@@ -170,16 +182,16 @@ def finals(cfg: Config, runs: dict[str, list[Run]]) -> pd.DataFrame:
 # Fig. 5.1, Table 5.1, Fig. 5.3
 
 
-def run_fig5_1(cfg: Config) -> dict:
+def run_fig5_1(cfg: Config) -> Fig5_1Result:
     """Standard vs RePr (Oracle ranking, as the thesis's Fig. 5.1) on C^3(32): curves and drop events."""
     runs = {"standard": [standard(base_run(cfg, seed=s)) for s in cfg.seeds],
             "RePr (Oracle)": [base_run(cfg, seed=s, spec={"criterion": "oracle"}) for s in cfg.seeds],
             "RePr (Ortho)": [base_run(cfg, seed=s) for s in cfg.seeds]}
     events = [dict(e, group=g, seed=r.seed) for g, rs in runs.items() for r in rs for e in train_run(cfg, r)["events"]]
-    return {"curves": curves(cfg, runs), "events": pd.DataFrame(events), "schedule": base_run(cfg).schedule}
+    return Fig5_1Result(curves(cfg, runs), pd.DataFrame(events), base_run(cfg).schedule)
 
 
-def run_table5_1(cfg: Config) -> pd.DataFrame:
+def run_table5_1(cfg: Config) -> Finals:
     """Final test accuracy of standard training and of RePr under each ranking criterion (`CRITERIA`),
     plus the Ortho variants of `ORTHO_VARIANTS`: `public` (the official code's whole-tensor,
     signed-mean score) and `skip_first` (first conv layer left out of the ranking)."""
@@ -189,10 +201,10 @@ def run_table5_1(cfg: Config) -> pd.DataFrame:
     for variant in cfg.ortho_variants:   # beyond the thesis: how the Ortho reading changes the result
         spec = {"public": {"criterion": "ortho_public"}, "skip_first": {"rank_layers": "skip_first"}}[variant]
         runs[f"ortho:{variant}"] = [base_run(cfg, seed=s, spec=spec) for s in cfg.seeds]
-    return finals(cfg, runs)
+    return Finals(finals(cfg, runs))
 
 
-def run_fig5_3(cfg: Config) -> pd.DataFrame:
+def run_fig5_3(cfg: Config) -> Fig5_3Result:
     """Every criterion's per-filter priority beside the greedy Oracle's accuracy drop, on the standard
     C^3(32) at the first drop point (epoch S1) and at the end of training, per seed.
 
@@ -217,14 +229,14 @@ def run_fig5_3(cfg: Config) -> pd.DataFrame:
                     for f, v in enumerate(values.tolist()):
                         rows.append({"seed": seed, "stage": stage, "criterion": criterion, "layer": layer,
                                      "filter": f, "importance": -v, "oracle_drop": 100 * float(oracle[layer][f])})
-    return pd.DataFrame(rows)
+    return Fig5_3Result(pd.DataFrame(rows))
 
 
 # ---------------------------------------------------------------------------------------------
 # Figs 5.2 and 5.11 (C^2(32): CCA of filter activations, Oracle histogram)
 
 
-def run_cca(cfg: Config) -> dict:
+def run_fig5_2_fig5_11(cfg: Config) -> CcaResult:
     """C^2(WIDTH) standard and RePr (Ortho): per-layer filter-by-filter canonical correlations on
     `CCA_IMAGES` test images (`lib.cca.filter_correlation_matrix`), the same for the untrained
     network (random He-normal weights; the thesis's 'random' reference) and the greedy-Oracle test
@@ -248,7 +260,7 @@ def run_cca(cfg: Config) -> dict:
         drops = method.oracle_drops(variants["standard"], sets["test"].images, sets["test"].labels)
         out["oracle"] += [{"seed": seed, "layer": layer, "filter": f, "drop_pts": 100 * float(v)}
                           for layer, d in drops.items() for f, v in enumerate(d.tolist())]
-    return {"matrices": out["matrices"], "oracle": pd.DataFrame(out["oracle"]), "finals": pd.DataFrame(out["finals"])}
+    return CcaResult([CcaMatrix(**m) for m in out["matrices"]], pd.DataFrame(out["oracle"]), pd.DataFrame(out["finals"]))
 
 
 @torch.no_grad()
@@ -271,7 +283,7 @@ def layer_activations(model: nn.Module, images: torch.Tensor, batch_size: int = 
 # Figs 5.4-5.8
 
 
-def run_fig5_4(cfg: Config) -> pd.DataFrame:
+def run_fig5_4(cfg: Config) -> Fig5_4Result:
     """RePr (Ortho) with each pruned fraction in `PRUNE_FRACTIONS` (0 = standard): final test
     accuracy and the thesis's statistic, test accuracy averaged over the `S2` epochs after the
     first drop (thesis: "average test accuracy over 5 epochs starting from epoch 20")."""
@@ -283,10 +295,10 @@ def run_fig5_4(cfg: Config) -> pd.DataFrame:
             window = h["test_acc"][cfg.s1:cfg.s1 + max(cfg.s2, 1)]
             rows.append({"prune_pct": 100 * p, "seed": seed, "test_acc": 100 * h["final_test_acc"],
                          "window_acc": 100 * float(np.mean(window))})
-    return pd.DataFrame(rows)
+    return Fig5_4Result(pd.DataFrame(rows))
 
 
-def run_fig5_5(cfg: Config) -> dict:
+def run_fig5_5(cfg: Config) -> Fig5_5Result:
     """Many RePr iterations (`MANY_CYCLES`): train and test accuracy at the end of each cycle (just
     before the next drop), RePr vs standard over the same epochs."""
     cycles = cfg.many_cycles
@@ -296,10 +308,10 @@ def run_fig5_5(cfg: Config) -> dict:
     c = curves(cfg, runs)
     ends = {(i + 1) * (cfg.s1 + cfg.s2) + cfg.s1: i + 1 for i in range(cycles)} | {cfg.s1: 0}
     at = c[c.epoch.isin(list(ends))].assign(iteration=lambda d: d.epoch.map(ends))
-    return {"curves": c, "iterations": at}
+    return Fig5_5Result(c, at)
 
 
-def run_fig5_6(cfg: Config) -> dict:
+def run_fig5_6(cfg: Config) -> Fig5_6Result:
     """Left: standard vs RePr (Ortho) under each optimiser of `OPTIMIZERS` ({name: lr}). Right: RePr with
     S1 = S2 = each value of `S_VALUES` (same number of cycles, epochs scaled), vs standard."""
     opt = {}
@@ -311,20 +323,20 @@ def run_fig5_6(cfg: Config) -> dict:
         epochs = cfg.cycles * 2 * s + max(1, cfg.epochs - cfg.cycles * (cfg.s1 + cfg.s2))
         rep = [base_run(cfg, seed=seed, schedule={"s1": s, "s2": s, "epochs": epochs}) for seed in cfg.seeds]
         s_runs[f"{s}|standard"], s_runs[f"{s}|RePr"] = [standard(r) for r in rep], rep
-    return {"optimizers": finals(cfg, opt), "s_values": finals(cfg, s_runs)}
+    return Fig5_6Result(finals(cfg, opt), finals(cfg, s_runs))
 
 
-def run_fig5_7(cfg: Config) -> pd.DataFrame:
+def run_fig5_7(cfg: Config) -> Curves:
     """Test-accuracy curves, standard vs RePr (Ortho), under the step and cyclic schedules (`LR_SCHEDULES`)."""
     runs = {}
     for kind, settings in cfg.lr_schedules.items():
         spec = {"lr_schedule": kind, **settings}
         rep = [base_run(cfg, seed=s, spec=spec) for s in cfg.seeds]
         runs[f"{kind}|standard"], runs[f"{kind}|RePr"] = [standard(r) for r in rep], rep
-    return curves(cfg, runs)
+    return Curves(curves(cfg, runs), base_run(cfg).schedule)
 
 
-def run_fig5_8(cfg: Config) -> pd.DataFrame:
+def run_fig5_8(cfg: Config) -> Curves:
     """Test-accuracy curves of standard, RePr (Oracle) and RePr (Ortho), with dropout `DROPOUT` before the FC and without."""
     runs = {}
     for label, p in (("dropout", cfg.dropout), ("no dropout", 0.0)):
@@ -332,7 +344,7 @@ def run_fig5_8(cfg: Config) -> pd.DataFrame:
         runs[f"{label}|standard"] = [standard(r) for r in rep]
         runs[f"{label}|RePr (Oracle)"] = [replace(r, spec=replace(r.spec, criterion="oracle")) for r in rep]
         runs[f"{label}|RePr (Ortho)"] = rep
-    return curves(cfg, runs)
+    return Curves(curves(cfg, runs), base_run(cfg).schedule)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -359,14 +371,14 @@ def kd_runs(cfg: Config) -> dict[str, list[Run]]:
     return runs
 
 
-def run_fig5_9(cfg: Config) -> dict:
+def run_fig5_9(cfg: Config) -> Fig5_9Result:
     """Ortho-sum per epoch of standard, RePr (Ortho), RePr (Oracle), without and with KD."""
     runs = kd_runs(cfg)
     teacher = train_run(cfg, teacher_run(cfg))
-    return {"curves": curves(cfg, runs), "teacher_acc": 100 * teacher["final_test_acc"]}
+    return Fig5_9Result(curves(cfg, runs), 100 * teacher["final_test_acc"], base_run(cfg).schedule)
 
 
-def run_table5_2_5_3(cfg: Config) -> pd.DataFrame:
+def run_table5_2_5_3(cfg: Config) -> Finals:
     """Final test accuracy of Std, Std+OL, RePr, RePr+OL (λ = `ORTHO_LAMBDA`), KD and KD+RePr."""
     runs = {}
     rep = [base_run(cfg, seed=s) for s in cfg.seeds]
@@ -375,7 +387,7 @@ def run_table5_2_5_3(cfg: Config) -> pd.DataFrame:
     runs["Std+OL"], runs["RePr+OL"] = [standard(r) for r in ol], ol
     kd = kd_runs(cfg)
     runs["KD"], runs["KD+RePr"] = kd["Standard + KD"], kd["RePr (Ortho) + KD"]
-    return finals(cfg, runs)
+    return Finals(finals(cfg, runs))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -404,13 +416,13 @@ def resnet_runs(cfg: Config, depth: int) -> dict[str, list[Run]]:
     return runs
 
 
-def run_table5_4(cfg: Config) -> pd.DataFrame:
+def run_table5_4(cfg: Config) -> Finals:
     """Test error (%) of Table 5.4's schemes on ResNet-20."""
     res = finals(cfg, resnet_runs(cfg, cfg.resnet_table_depth))
-    return res.assign(test_err=100 - res.test_acc)
+    return Finals(res.assign(test_err=100 - res.test_acc))
 
 
-def run_depth(cfg: Config) -> pd.DataFrame:
+def run_table5_5_fig5_10(cfg: Config) -> Finals:
     """Test error (%) of standard vs RePr (Ortho) for C^n(WIDTH), n in `DEPTHS`, and the ResNets of
     `RESNET_DEPTHS`; with parameters (excluding the last FC) and relative inference time (CPU,
     batch 500, vs C^3)."""
@@ -433,7 +445,7 @@ def run_depth(cfg: Config) -> pd.DataFrame:
     ref = inference_seconds(build(base_run(cfg, depth=3), cfg.dataset().num_classes))
     res["params_k"] = [sizes[f, d]["params_k"] for f, d in zip(res.family, res.layers)]
     res["inf_time_rel"] = [sizes[f, d]["inference_s"] / ref for f, d in zip(res.family, res.layers)]
-    return res
+    return Finals(res)
 
 
 @torch.no_grad()

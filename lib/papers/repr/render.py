@@ -13,14 +13,20 @@ from scipy import stats
 
 from lib import claims as C
 from lib.config import Config
+from lib.papers.repr.paper import CRITERION_LABEL, PAPER_TABLE5_1, PAPER_TABLE5_4, PAPER_TABLE5_5
+from lib.papers.repr.results import (
+    CcaResult,
+    Curves,
+    Fig5_1Result,
+    Fig5_3Result,
+    Fig5_4Result,
+    Fig5_5Result,
+    Fig5_6Result,
+    Fig5_9Result,
+    Finals,
+)
 from lib.report import Record
 
-CRITERION_LABEL = {"random": "Random", "activations": "Activations", "apoz": "APoZ [Hu+16]",
-                   "gradients": "Gradients [LDS89]", "taylor": "Taylor [Mol+17]", "hessian": "Hessian [LDS89]",
-                   "weights": "Weights [HMD16]", "oracle": "Oracle", "ortho": "Ortho", "ortho_public": "Ortho (public code's score)",
-                   "ortho:public": "Ortho (public code's score)*", "ortho:skip_first": "Ortho, conv1 not ranked*"}
-PAPER_TABLE5_1 = {"Standard": 72.1, "random": 73.4, "activations": 74.1, "apoz": 74.3, "gradients": 74.3,
-                  "taylor": 74.3, "hessian": 74.4, "weights": 74.6, "oracle": 76.0, "ortho": 76.4}
 COLOURS = {"standard": "black", "Standard": "black", "RePr (Oracle)": "tab:orange", "RePr (Ortho)": "tab:blue"}
 
 
@@ -70,13 +76,13 @@ def _curve_plot(ax, df: pd.DataFrame, col: str, groups: list[str], schedule=None
 # Fig. 5.1
 
 
-def fig5_1(cfg: Config, res: dict) -> Record:
+def fig5_1(cfg: Config, res: Fig5_1Result) -> Record:
     """Train / test accuracy curves of standard training and RePr (Oracle; Ortho added), annotations A-F."""
-    sch = res["schedule"]
+    sch = res.schedule
     rec = _record(cfg, "fig5_1", "Fig. 5.1: standard training vs RePr (train and test accuracy)",
                   "C^3(32) on CIFAR-10, standard scheme vs RePr (shaded: sub-network periods). Left: training "
                   "accuracy, right: test accuracy; mean ± sd over seeds. Annotations as in §5.4.")
-    c = res["curves"]
+    c = res.curves
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     groups = ["standard", "RePr (Oracle)", "RePr (Ortho)"]
     for ax, col, name in zip(axes, ("train_acc", "test_acc"), ("training", "test")):
@@ -92,7 +98,7 @@ def fig5_1(cfg: Config, res: dict) -> Record:
         axes[i].annotate(f"[{label}]", (x, y), textcoords="offset points", xytext=(-8, 8), fontsize=8)
     axes[1].legend(fontsize=8)
     rec.figure(fig, "fig5_1", c)
-    ev = res["events"]
+    ev = res.events
     if len(ev):
         rec.data(ev.assign(dropped=ev.get("dropped", pd.Series(dtype=object)).astype(str)), "fig5_1_events")
         drops = ev[(ev.kind == "drop")]
@@ -132,8 +138,9 @@ def fig5_1(cfg: Config, res: dict) -> Record:
 # Table 5.1, Fig. 5.3
 
 
-def table5_1(cfg: Config, res: pd.DataFrame) -> Record:
+def table5_1(cfg: Config, result: Finals) -> Record:
     """Final test accuracy per ranking criterion, thesis beside ours, with claims."""
+    res = result.rows
     rec = _record(cfg, "table5_1", "Table 5.1: test accuracy of RePr with each ranking criterion",
                   "Test accuracy on CIFAR-10 using standard training and RePr training with various metrics.")
     order = ["Standard", *cfg.criteria, *(f"ortho:{v}" for v in cfg.ortho_variants)]
@@ -162,8 +169,9 @@ def table5_1(cfg: Config, res: pd.DataFrame) -> Record:
     return rec.save()
 
 
-def fig5_3(cfg: Config, res: pd.DataFrame) -> Record:
+def fig5_3(cfg: Config, result: Fig5_3Result) -> Record:
     """Pearson correlation of criterion values and of ranks with the greedy Oracle, per criterion."""
+    res = result.rows
     rec = _record(cfg, "fig5_3", "Fig. 5.3: correlation of ranking criteria with the greedy Oracle",
                   "Left: Pearson correlation of each metric's values with the Oracle's accuracy drops. Centre: "
                   "correlation of the filter ranks (Spearman) with the Oracle's ranks. Right (Table 5.1): separate artefact.")
@@ -224,16 +232,16 @@ def _tri_image(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
     return out
 
 
-def _cca_frame(res: dict) -> pd.DataFrame:
+def _cca_frame(res: CcaResult) -> pd.DataFrame:
     rows = []
-    for r in res["matrices"]:
-        off = _offdiag(r["matrix"])
-        rows.append({"model": r["model"], "seed": r["seed"], "layer": r["layer"], "mean": off.mean(),
+    for r in res.matrices:
+        off = _offdiag(r.matrix)
+        rows.append({"model": r.model, "seed": r.seed, "layer": r.layer, "mean": off.mean(),
                      "share_above_0.3": (off > 0.3).mean(), "share_above_0.9": (off > 0.9).mean()})
     return pd.DataFrame(rows)
 
 
-def fig5_2(cfg: Config, res: dict) -> Record:
+def fig5_2(cfg: Config, res: CcaResult) -> Record:
     """CCA matrix of the standard C^2(32) (lower: layer 1, upper: layer 2) and the Oracle histogram."""
     rec = _record(cfg, "fig5_2", "Fig. 5.2: filter correlations (CCA) and accuracy change per dropped filter",
                   "Left: canonical correlation between the activations of every pair of filters, C^2(32) trained "
@@ -245,12 +253,12 @@ def fig5_2(cfg: Config, res: dict) -> Record:
              f"correlation (method '{cfg.cca_method}', lib.cca). 'untrained' = the same net with its random "
              "He-normal initial weights, our stand-in for the thesis's random-orthogonal reference (0.3).")
     seed0 = cfg.seeds[0]
-    mats = {(r["model"], r["layer"]): r["matrix"] for r in res["matrices"] if r["seed"] == seed0}
+    mats = {(r.model, r.layer): r.matrix for r in res.matrices if r.seed == seed0}
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     im = axes[0].imshow(_tri_image(mats["standard", "conv1"], mats["standard", "conv2"]), vmin=0, vmax=1, cmap="viridis")
     axes[0].set_title("standard: lower = layer 1, upper = layer 2", fontsize=9)
     fig.colorbar(im, ax=axes[0], shrink=0.8)
-    o = res["oracle"]
+    o = res.oracle
     for layer, d in o.groupby("layer"):
         axes[1].hist(d.drop_pts, bins=30, alpha=0.6, label=layer)
     axes[1].set_xlabel("test accuracy drop when the filter is zeroed (points)")
@@ -268,7 +276,7 @@ def fig5_2(cfg: Config, res: dict) -> Record:
                                 ["seed", "layer"]).big.mean().unstack("layer").mean(),
                             "max drop (points)": o.groupby("layer").drop_pts.max()}).round(1),
               "fig5_2_oracle", f"Greedy Oracle on the standard C^2({cfg.width}); test accuracy "
-              f"{_mean_sd(res['finals'][res['finals'].model == 'standard'].test_acc)}% (thesis: 58.2%).")
+              f"{_mean_sd(res.finals[res.finals.model == 'standard'].test_acc)}% (thesis: 58.2%).")
     layer2 = list(share.sort_index()["conv2"])
     t = C.greater(layer2, [0.5] * len(layer2))
     rec.claim(C.Claim("repr.fig5_2.most_removals_cheap",
@@ -289,13 +297,13 @@ def fig5_2(cfg: Config, res: dict) -> Record:
     return rec.save()
 
 
-def fig5_11(cfg: Config, res: dict) -> Record:
+def fig5_11(cfg: Config, res: CcaResult) -> Record:
     """CCA matrices of layers 1 and 2 of C^2(32), standard vs RePr, side by side."""
     rec = _record(cfg, "fig5_11", "Fig. 5.11: filter correlations (CCA), standard vs RePr",
                   "Canonical correlation analysis of activations from the 1st and 2nd layer of a C^2(32) trained on "
                   "CIFAR-10, standard vs RePr training.")
     seed0 = cfg.seeds[0]
-    mats = {(r["model"], r["layer"]): r["matrix"] for r in res["matrices"] if r["seed"] == seed0}
+    mats = {(r.model, r.layer): r.matrix for r in res.matrices if r.seed == seed0}
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for ax, model in zip(axes, ("standard", "RePr (Ortho)")):
         im = ax.imshow(_tri_image(mats[model, "conv1"], mats[model, "conv2"]), vmin=0, vmax=1, cmap="viridis")
@@ -326,8 +334,9 @@ def _gain_vs_standard(res: pd.DataFrame, col: str, key: str, value) -> list[floa
     return list(res[res[key] == value].sort_values("seed")[col].to_numpy() - base)
 
 
-def fig5_4(cfg: Config, res: pd.DataFrame) -> Record:
+def fig5_4(cfg: Config, result: Fig5_4Result) -> Record:
     """Test accuracy vs % of filters pruned."""
+    res = result.rows
     rec = _record(cfg, "fig5_4", "Fig. 5.4: RePr with various percentages of filters pruned",
                   "Test accuracy vs % of filters pruned (0 = standard training). The thesis plots the average test "
                   f"accuracy over 5 epochs from epoch 20 (the first sub-network phase); ours averages the S2={cfg.s2} "
@@ -357,12 +366,12 @@ def fig5_4(cfg: Config, res: pd.DataFrame) -> Record:
     return rec.save()
 
 
-def fig5_5(cfg: Config, res: dict) -> Record:
+def fig5_5(cfg: Config, res: Fig5_5Result) -> Record:
     """Train and test accuracy at the end of each of many RePr iterations."""
     rec = _record(cfg, "fig5_5", "Fig. 5.5: marginal returns of many RePr iterations",
                   "Training and test accuracy on CIFAR-10 after each RePr iteration (measured just before the next "
                   f"drop, i.e. S1={cfg.s1} epochs after each re-add), RePr vs standard training over the same epochs.")
-    it = res["iterations"]
+    it = res.iterations
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
     for (g, col), style in zip([(g, c) for g in ("standard", "RePr (Ortho)") for c in ("train_acc", "test_acc")],
                                ("k--", "k-", "b--", "b-")):
@@ -405,11 +414,11 @@ def _helps_each(res: pd.DataFrame, conditions: list[str]) -> dict[str, C.Test]:
     return {c: C.greater(per_seed(res, f"{c}|RePr"), per_seed(res, f"{c}|standard")) for c in conditions}
 
 
-def fig5_6(cfg: Config, res: dict) -> Record:
+def fig5_6(cfg: Config, res: Fig5_6Result) -> Record:
     """RePr vs standard under each optimiser; RePr with S1 = S2 values."""
     rec = _record(cfg, "fig5_6", "Fig. 5.6: RePr with different optimizers and S1 = S2 values",
                   "Left: standard vs RePr (Ortho) per optimizer. Right: S1 = S2 (epochs), same number of cycles.")
-    opt, sv = res["optimizers"], res["s_values"]
+    opt, sv = res.optimizers, res.s_values
     opts = list(cfg.optimizers)
     svals = [str(s) for s in cfg.s_values]
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
@@ -440,8 +449,9 @@ def _final_by_group(c: pd.DataFrame) -> pd.DataFrame:
     return last.assign(test_acc=last.final_test_acc)
 
 
-def fig5_7(cfg: Config, res: pd.DataFrame, schedule=None) -> Record:
+def fig5_7(cfg: Config, result: Curves) -> Record:
     """Test accuracy curves under a step and a cyclic learning-rate schedule."""
+    res, schedule = result.curves, result.schedule
     rec = _record(cfg, "fig5_7", "Fig. 5.7: standard vs RePr under step and cyclic learning rates",
                   "Test accuracy, standard vs RePr. Left: step schedule 0.1, 0.01, 0.001. Right: cyclic learning rate "
                   "(thesis: period 50 epochs, amplitude 0.005, starting lr 0.001).")
@@ -464,8 +474,9 @@ def fig5_7(cfg: Config, res: pd.DataFrame, schedule=None) -> Record:
     return rec.save()
 
 
-def fig5_8(cfg: Config, res: pd.DataFrame, schedule=None) -> Record:
+def fig5_8(cfg: Config, result: Curves) -> Record:
     """Test accuracy curves of standard / RePr-Oracle / RePr-Ortho with and without dropout."""
+    res, schedule = result.curves, result.schedule
     rec = _record(cfg, "fig5_8", "Fig. 5.8: standard vs RePr with and without dropout",
                   f"Test accuracy of C^3(32): standard, RePr with Oracle, RePr with Ortho. Left: dropout {cfg.dropout:g} "
                   "(before the classifier; the thesis does not say where). Right: no dropout.")
@@ -492,15 +503,16 @@ def fig5_8(cfg: Config, res: pd.DataFrame, schedule=None) -> Record:
 # Fig. 5.9, Tables 5.2-5.3
 
 
-def fig5_9(cfg: Config, res: dict, schedule=None) -> Record:
+def fig5_9(cfg: Config, res: Fig5_9Result) -> Record:
     """Ortho-sum over training, without and with knowledge distillation."""
+    schedule = res.schedule
     rec = _record(cfg, "fig5_9", "Fig. 5.9: Ortho-sum over training, with and without knowledge distillation",
                   "Sum of the inter-filter orthogonality score (eq. 5.2) over the network during training; lower = "
                   "less overlap; shaded = sub-network periods. Left: no KD; right: with KD.")
     rec.note(f"KD teacher: ResNet-{cfg.teacher_depth} trained the standard way on the same images (test accuracy "
-             f"{res['teacher_acc']:.1f}%); loss {cfg.kd_alpha:g}·T²·KL + {1 - cfg.kd_alpha:g}·CE with T = "
+             f"{res.teacher_acc:.1f}%); loss {cfg.kd_alpha:g}·T²·KL + {1 - cfg.kd_alpha:g}·CE with T = "
              f"{cfg.kd_temperature:g} (the thesis gives no teacher, temperature or weights).")
-    c = res["curves"]
+    c = res.curves
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), sharey=True)
     for ax, suffix in zip(axes, ("", " + KD")):
         groups = [g + suffix for g in ("Standard", "RePr (Ortho)", "RePr (Oracle)")]
@@ -533,7 +545,9 @@ def _two_col(res: pd.DataFrame, groups: list[str], paper: dict[str, tuple[float,
     return table
 
 
-def table5_2(cfg: Config, res: pd.DataFrame) -> Record:
+def table5_2(cfg: Config, result: Finals) -> Record:
+    """Table 5.2: standard and RePr training with and without the orthogonality loss."""
+    res = result.rows
     rec = _record(cfg, "table5_2", "Table 5.2: adding the orthogonality loss (OL, λ = 0.01)",
                   "Test accuracy of C^3(32) with and without the orthogonality loss, standard and RePr training.")
     paper = {"Std": (72.1, 47.2), "Std+OL": (72.8, 48.3), "RePr": (76.4, 58.2), "RePr+OL": (76.7, 58.6)}
@@ -546,7 +560,9 @@ def table5_2(cfg: Config, res: pd.DataFrame) -> Record:
     return rec.save()
 
 
-def table5_3(cfg: Config, res: pd.DataFrame) -> Record:
+def table5_3(cfg: Config, result: Finals) -> Record:
+    """Table 5.3: knowledge distillation, RePr, and both."""
+    res = result.rows
     rec = _record(cfg, "table5_3", "Table 5.3: knowledge distillation vs RePr",
                   "Test accuracy of C^3(32): standard, KD, RePr, KD + RePr.")
     paper = {"Std": (72.1, 47.2), "KD": (74.8, 56.5), "RePr": (76.4, 58.2), "KD+RePr": (83.1, 64.1)}
@@ -562,18 +578,9 @@ def table5_3(cfg: Config, res: pd.DataFrame) -> Record:
 # ---------------------------------------------------------------------------------------------
 # Fig. 5.10, Tables 5.4-5.9
 
-PAPER_TABLE5_4 = {"Original [He+16b]": 8.7, "Our Impl": 8.4, "DSD": 7.8, "BAN": 8.2, "RePr (Weights)": 7.7, "RePr (Ortho)": 6.9}
-PAPER_TABLE5_5 = pd.DataFrame(
-    [["vanilla", 3, 20, 1.0, 27.9, 23.6, 52.8, 41.8], ["vanilla", 8, 66, 1.7, 26.8, 19.5, 50.9, 36.8],
-     ["vanilla", 13, 113, 2.5, 26.6, 20.6, 51.0, 37.9], ["vanilla", 18, 159, 3.3, 28.2, 22.5, 51.9, 39.5],
-     ["densenet", 5, 1.7, 0.9, 39.4, 36.2, 43.5, 40.9], ["densenet", 40, 1016, 8.0, 6.8, 6.2, 26.4, 25.2],
-     ["densenet", 100, 6968, 43.9, 5.3, 5.6, 22.2, 22.1], ["resnet", 20, 269, 1.7, 8.4, 6.9, 32.6, 31.1],
-     ["resnet", 32, 464, 2.2, 7.4, 6.1, 31.4, 30.1], ["resnet", 110, 1727, 7.1, 6.3, 5.4, 27.5, 26.4],
-     ["resnet", 182, 2894, 11.7, 5.6, 5.1, 26.0, 25.3]],
-    columns=["family", "layers", "params_k", "inf_time_rel", "C10 Std", "C10 RePr", "C100 Std", "C100 RePr"])
-
-
-def table5_4(cfg: Config, res: pd.DataFrame) -> Record:
+def table5_4(cfg: Config, result: Finals) -> Record:
+    """Table 5.4: ResNet-20 test error under standard training, DSD, BAN and RePr."""
+    res = result.rows
     rec = _record(cfg, "table5_4", "Table 5.4: ResNet-20 on CIFAR-10, RePr vs DSD and BAN (test error)",
                   "Test error (%) of ResNet-20 on CIFAR-10 with various training schemes, all for N = 3 iterations "
                   "(BAN: generations) and the same epochs.")
@@ -596,7 +603,9 @@ def table5_4(cfg: Config, res: pd.DataFrame) -> Record:
     return rec.save()
 
 
-def table5_5(cfg: Config, res: pd.DataFrame) -> Record:
+def table5_5(cfg: Config, result: Finals) -> Record:
+    """Table 5.5: test error of standard vs RePr for vanilla C^n nets and ResNets of several depths."""
+    res = result.rows
     rec = _record(cfg, "table5_5", "Table 5.5: test error of standard vs RePr across models",
                   "Test error (%) on CIFAR-10 (and CIFAR-100) of vanilla ConvNets and ResNets, standard vs RePr; "
                   "parameters exclude the last FC; inference time relative to the 3-layer vanilla net.")
@@ -621,7 +630,9 @@ def table5_5(cfg: Config, res: pd.DataFrame) -> Record:
     return rec.save()
 
 
-def fig5_10(cfg: Config, res: pd.DataFrame) -> Record:
+def fig5_10(cfg: Config, result: Finals) -> Record:
+    """Fig. 5.10: RePr's gain vs the depth of vanilla C^n nets."""
+    res = result.rows
     rec = _record(cfg, "fig5_10", "Fig. 5.10: RePr's improvement vs depth of vanilla ConvNets",
                   "Accuracy improvement of RePr over standard training on vanilla C^n(32) with n layers.")
     van = res[res.family == "vanilla"]

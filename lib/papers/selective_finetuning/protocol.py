@@ -1,6 +1,6 @@
 """The experiments of Bianchi et al., *Selective CNN-Filters Fine-Tuning*: one `run_*` per artefact.
 
-Each `run_*(cfg)` returns plain results (DataFrames and dicts) that `lib.papers.selective_finetuning.render`
+Each `run_*(cfg)` returns a typed result (`results.py`) that `lib.papers.selective_finetuning.render`
 turns into figures, tables and claims. Expensive steps are cached by spec (`lib.cache`): the two
 clean baselines, the per-layer rankings, and every fine-tuned model, so the four notebooks share them.
 
@@ -31,11 +31,12 @@ from lib import cache, distortions, models, repro, train
 from lib import data as data_module
 from lib.config import Config
 from lib.data import Dataset, ImageSet, stratified_subset
-from lib.papers.selective_finetuning import method
+from lib.papers.selective_finetuning import method, results
+from lib.papers.selective_finetuning.results import EmdReadingsResult, Fig4Result, Fig5Result, Fig6Result, Table1Result
 from lib.progress import progress
 
 NETS = {"cifar10_net": ("conv1", "conv2"), "allconv_bn": ("conv1", "conv2", "conv3")}
-CODE = [sys.modules[__name__], method, distortions, models, train, data_module, repro]   # what cached values depend on
+CODE = [sys.modules[__name__], results, method, distortions, models, train, data_module, repro]   # what cached values depend on
 
 
 # ---------------------------------------------------------------------------------------------
@@ -118,7 +119,7 @@ def ranking(result: dict[str, Tensor]) -> Tensor:
     return method.rank_from_borda(result["points"], tiebreak=result["emd"])
 
 
-def run_fig4(cfg: Config) -> pd.DataFrame:
+def run_fig4(cfg: Config) -> Fig4Result:
     """Borda points of every filter of each baseline's first conv layer, for blur and AWGN.
 
     Returns:
@@ -137,7 +138,7 @@ def run_fig4(cfg: Config) -> pd.DataFrame:
                 rows += [{"net": net, "distortion": kind, "level": level, "seed": seed, "filter": f,
                           "points": int(points[f]), "rank": int(rank[f]), "top": f in top}
                          for f in range(len(points))]
-    return pd.DataFrame(rows)
+    return Fig4Result(pd.DataFrame(rows))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -195,7 +196,7 @@ def baseline_accuracy(cfg: Config, net: str, kind: str | None, level: float | No
     return train.accuracy(model, test.images, test.labels)
 
 
-def run_fig5(cfg: Config) -> pd.DataFrame:
+def run_fig5(cfg: Config) -> Fig5Result:
     """Accuracy on distorted test images vs number of distorted fine-tuning images.
 
     Returns:
@@ -216,7 +217,7 @@ def run_fig5(cfg: Config) -> pd.DataFrame:
         rows += [{"net": net, "distortion": kind, "level": level, "n": n, "which": "baseline", "seed": s,
                   "acc": acc, "steps": 0, "trainable_params": 0, "seconds": 0.0}
                  for n in cfg.ft_sizes for s in cfg.seeds]
-    return pd.DataFrame(rows)
+    return Fig5Result(pd.DataFrame(rows))
 
 
 def hamming_maps(model: nn.Module, sharp: Tensor, noisy: Tensor, layers: tuple[str, ...]) -> dict[str, Tensor]:
@@ -233,11 +234,11 @@ def hamming_maps(model: nn.Module, sharp: Tensor, noisy: Tensor, layers: tuple[s
     return {layer: ((a[layer] > 0) != (b[layer] > 0)).sum(1).float() for layer in layers}
 
 
-def run_fig6(cfg: Config) -> dict:
+def run_fig6(cfg: Config) -> Fig6Result:
     """Hamming-distance maps (sharp vs AWGN) of All-Conv's first three layers: baseline, all, most.
 
     Returns:
-        {"example": {model: {layer: [h, w] map}}, "sums": DataFrame(model, layer, seed, mean_sum)} where
+        `Fig6Result`: example {model: {layer: [h, w] map}}, sums DataFrame(model, layer, seed, mean_sum), where
         mean_sum is the per-image sum of the map averaged over `FIG6_EVAL` test images.
     """
     net, kind, level, n = "allconv_bn", "awgn", cfg.fig6_level, cfg.fig6_n
@@ -260,14 +261,14 @@ def run_fig6(cfg: Config) -> dict:
             rows += [{"model": name, "layer": layer, "seed": seed, "mean_sum": float(m.sum((1, 2)).mean()),
                       "channels": int(models.conv_blocks(model)[layer].conv.out_channels)}
                      for layer, m in maps.items()]
-    return {"example": example, "sums": pd.DataFrame(rows), "level": level, "n": n}
+    return Fig6Result(example, pd.DataFrame(rows), level, n)
 
 
 # ---------------------------------------------------------------------------------------------
 # Non-associative ranking (Table 1)
 
 
-def run_table1(cfg: Config) -> pd.DataFrame:
+def run_table1(cfg: Config) -> Table1Result:
     """Overlap of non-associative (exemplar) top-25% sets with the associative top-25%, per layer.
 
     For each seed, two disjoint halves of `TABLE1_N` training images play the clean set D_C and the
@@ -302,10 +303,10 @@ def run_table1(cfg: Config) -> pd.DataFrame:
                 top = method.select_filters(order, cfg.fraction, "most")
                 rows.append({"layer": layer, "features": features, "metric": metric, "seed": seed,
                              "overlap": method.overlap(top, k_top), "k": len(k_top), "filters": f})
-    return pd.DataFrame(rows)
+    return Table1Result(pd.DataFrame(rows))
 
 
-def run_emd_readings(cfg: Config) -> pd.DataFrame:
+def run_emd_readings(cfg: Config) -> EmdReadingsResult:
     """Top-25% first-layer filters under the 1-D and the spatial (2-D) reading of the EMD.
 
     Both readings rank the CIFAR-10 net's conv1 filters by Borda count over the same `N_SPATIAL`
@@ -333,4 +334,4 @@ def run_emd_readings(cfg: Config) -> pd.DataFrame:
                          "filters": a.shape[1], "k": len(tops["1d"]), "overlap": method.overlap(tops["1d"], tops["spatial"]),
                          "top_1d": " ".join(map(str, tops["1d"].tolist())),
                          "top_spatial": " ".join(map(str, tops["spatial"].tolist()))})
-    return pd.DataFrame(rows)
+    return EmdReadingsResult(pd.DataFrame(rows))
