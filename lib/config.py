@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass, field, make_dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
@@ -25,6 +25,7 @@ from lib import params as params_module
 from lib import paths, repro
 
 LITERALS = (str, int, float, bool, list, tuple, dict, type(None))
+M = TypeVar("M")
 
 
 class Profile(str, Enum):
@@ -46,7 +47,7 @@ class Config:
     out: Path
     p: Any = field(default=None, repr=False)      # frozen dataclass of the declared parameters (see `typed`)
     _datasets: dict[str, Any] = field(default_factory=dict, repr=False)
-    memo: dict[str, Any] = field(default_factory=dict, repr=False)   # per-run results (e.g. loaded models)
+    _memos: dict[type, Any] = field(default_factory=dict, repr=False)   # see `memo`
 
     def __getattr__(self, name: str) -> Any:
         params = self.__dict__.get("params", {})
@@ -54,6 +55,13 @@ class Config:
             return params[name.upper()]
         raise AttributeError(f"no parameter {name.upper()!r} declared for {self.__dict__.get('paper')!r}; "
                              f"valid: {', '.join(sorted(params))}")
+
+    def memo(self, kind: type[M]) -> M:
+        """This run's instance of `kind`, a paper's dataclass of values computed once per notebook run
+        (loaded models, image sets, ...; e.g. `lib.papers.pixel_deflection.protocol.Memo`), created empty."""
+        if kind not in self._memos:
+            self._memos[kind] = kind()
+        return self._memos[kind]
 
     @property
     def seeds(self) -> list[int]:

@@ -61,6 +61,20 @@ CODE = [sys.modules[__name__], results, method, input_defences, attacks, models,
 IMAGENET_MODELS = ("resnet50", "vgg19", "inception_v3")
 
 
+@dataclass
+class Memo:
+    """Values computed once per notebook run (`cfg.memo(Memo)`), by kind: classifiers by name; correctly
+    classified image sets by (name, split, n); raw attacks by (name, split, n, kind, budget); outcomes by
+    (name, attack, defence, level, split, runs); the Fig. 4.5 search; adaptive attacks by (name, defence)."""
+
+    classifiers: dict[str, tuple[nn.Module, dict]] = field(default_factory=dict)
+    images: dict[tuple, ImageBatch] = field(default_factory=dict)
+    attacks: dict[tuple, dict] = field(default_factory=dict)
+    outcomes: dict[tuple, Outcome] = field(default_factory=dict)
+    search: dict | None = None
+    adaptive: dict[tuple, dict] = field(default_factory=dict)
+
+
 # ---------------------------------------------------------------------------------------------
 # Classifiers
 
@@ -93,8 +107,8 @@ def classifier(cfg: Config, name: str) -> tuple[nn.Module, dict]:
     `TRAIN_EPOCHS` epochs of Adam (lr `LR`, batch 128, no early stop), width from `WIDTHS`.
     ImageNet names load torchvision weights (`lib.papers.pixel_deflection.pretrained`; fails clearly without them).
     """
-    key = ("classifier", name)
-    if key not in cfg.memo:
+    key, memo = name, cfg.memo(Memo).classifiers
+    if key not in memo:
         if name in IMAGENET_MODELS:
             from lib.papers.pixel_deflection import pretrained
 
@@ -102,7 +116,7 @@ def classifier(cfg: Config, name: str) -> tuple[nn.Module, dict]:
             test = cfg.dataset().test
             acc = 100 * train.accuracy(model, test.images, test.labels, batch_size=50)
             spec = {"model": name, "weights": cfg.weights, "data": cfg.dataset().fingerprint}
-            cfg.memo[key] = (model, {"test_acc": acc, "spec": spec})
+            memo[key] = (model, {"test_acc": acc, "spec": spec})
         else:
             config = train.TrainConfig(max_epochs=cfg.train_epochs, patience=cfg.train_epochs + 1,
                                        batch_size=128, lr=cfg.lr, keep_best=False)
@@ -111,9 +125,9 @@ def classifier(cfg: Config, name: str) -> tuple[nn.Module, dict]:
                                          device=cfg.device, use_cache=cfg.use_cache)
             for p in model.parameters():
                 p.requires_grad_(False)
-            cfg.memo[key] = (model, {"test_acc": 100 * info["test_acc"], "spec": info["spec"],
+            memo[key] = (model, {"test_acc": 100 * info["test_acc"], "spec": info["spec"],
                                      "seconds": info["history"]["seconds"]})
-    return cfg.memo[key]
+    return memo[key]
 
 
 def cam_model(cfg: Config, name: str) -> nn.Module | method.CamParts:
@@ -150,8 +164,8 @@ def correct_images(cfg: Config, name: str, split: str, n: int) -> ImageBatch:
     `name` classifies correctly. A dataset without validation images (ImageNet: only its val set, our
     test split) serves `val` from the END of the test split's shuffled order, disjoint from the test
     images as long as both sets fit."""
-    key = ("images", name, split, n)
-    if key not in cfg.memo:
+    key, memo = (name, split, n), cfg.memo(Memo).images
+    if key not in memo:
         model, _ = classifier(cfg, name)
         pool: ImageSet = getattr(cfg.dataset(), split)
         order = torch.randperm(len(pool), generator=torch.Generator().manual_seed(0))
@@ -167,8 +181,8 @@ def correct_images(cfg: Config, name: str, split: str, n: int) -> ImageBatch:
             if sum(len(c) for c in chosen) >= n:
                 break
         idx = torch.cat(chosen)[:n]
-        cfg.memo[key] = ImageBatch(pool.images[idx].float() / 255, pool.labels[idx], idx.cpu(), split)
-    return cfg.memo[key]
+        memo[key] = ImageBatch(pool.images[idx].float() / 255, pool.labels[idx], idx.cpu(), split)
+    return memo[key]
 
 
 @dataclass
@@ -200,10 +214,10 @@ def _raw_attack(cfg: Config, name: str, batch: ImageBatch, kind: str, budget: fl
             params = params or {k: v for k, v in res.params.items() if not isinstance(v, list)}
         return {"images": torch.cat(outs), "params": params}
 
-    key = ("attack", name, batch.split, len(batch.labels), kind, budget)
-    if key not in cfg.memo:
-        cfg.memo[key] = cache.cached("pd_attack", spec, compute, enabled=cfg.use_cache, code=CODE)
-    return cfg.memo[key]
+    key, memo = (name, batch.split, len(batch.labels), kind, budget), cfg.memo(Memo).attacks
+    if key not in memo:
+        memo[key] = cache.cached("pd_attack", spec, compute, enabled=cfg.use_cache, code=CODE)
+    return memo[key]
 
 
 def adversarial(cfg: Config, name: str, batch: ImageBatch, kind: str, level: str = "normal") -> Adversarial:
@@ -289,8 +303,8 @@ def evaluate(cfg: Config, name: str, images: Tensor, labels: Tensor, d: Defence,
 def outcome(cfg: Config, name: str, attack: str, d: Defence, level: str = "normal", split: str = "test",
             runs: int | None = None) -> Outcome:
     """`evaluate` on the clean (`attack="clean"`) or adversarial images of `name`'s image set; memoised."""
-    key = ("outcome", name, attack, d, level, split, runs)
-    if key not in cfg.memo:
+    key, memo = (name, attack, d, level, split, runs), cfg.memo(Memo).outcomes
+    if key not in memo:
         batch = correct_images(cfg, name, split, cfg.n_images if split == "test" else cfg.n_search)
         labels, index = batch.labels, batch.index
         if attack == "clean":
@@ -314,8 +328,8 @@ def outcome(cfg: Config, name: str, attack: str, d: Defence, level: str = "norma
             return {k: v.cpu() for k, v in vars(o).items()}
 
         stored = cache.cached("pd_outcome", spec, compute, enabled=cfg.use_cache, code=CODE)
-        cfg.memo[key] = Outcome(**stored)
-    return cfg.memo[key]
+        memo[key] = Outcome(**stored)
+    return memo[key]
 
 
 def thesis_defence(cfg: Config, **changes) -> Defence:
@@ -370,14 +384,15 @@ def _search(cfg: Config) -> dict:
                 break
         return {"trace": pd.DataFrame(rows), "tuned": best, "start": start}
 
-    if "search" not in cfg.memo:
+    memo = cfg.memo(Memo)
+    if memo.search is None:
         model_spec = classifier(cfg, name)[1]["spec"]
         spec = {"model": model_spec, "n": cfg.n_search, "grids": grids, "passes": cfg.search_passes,
                 "runs": cfg.search_runs, "top_k": cfg.top_k, "attacks": list(cfg.attacks), "budgets": cfg.budgets,
                 "attack_options": cfg.attack_options, "seeds": [cfg.attack_seed, cfg.defence_seed],
                 "device": cfg.device.type}
-        cfg.memo["search"] = cache.cached("pd_search", spec, compute, enabled=cfg.use_cache, code=CODE)
-    return cfg.memo["search"]
+        memo.search = cache.cached("pd_search", spec, compute, enabled=cfg.use_cache, code=CODE)
+    return memo.search
 
 
 def run_search(cfg: Config) -> SearchResult:
@@ -424,10 +439,10 @@ def adaptive(cfg: Config, name: str, d: Defence) -> Adversarial:
                                eot=int(cfg.adaptive["eot"]))
         return {"images": adv.cpu()}
 
-    key = ("adaptive", name, d)
-    if key not in cfg.memo:
-        cfg.memo[key] = cache.cached("pd_adaptive", spec, compute, enabled=cfg.use_cache, code=CODE)
-    adv = cfg.memo[key]["images"].to(cfg.device)
+    key, memo = (name, d), cfg.memo(Memo).adaptive
+    if key not in memo:
+        memo[key] = cache.cached("pd_adaptive", spec, compute, enabled=cfg.use_cache, code=CODE)
+    adv = memo[key]["images"].to(cfg.device)
     return Adversarial(adv, attacks.rmse(x, adv), budget, "adaptive")
 
 

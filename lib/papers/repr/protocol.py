@@ -3,7 +3,7 @@
 Every trained network is one `Run` (architecture, schedule, training spec, seed) trained by
 `lib.papers.repr.method.train` and cached on disk by its full description, the data fingerprint, the device
 type and the source of the modules it depends on; within one notebook run it is also kept in
-`cfg.memo`. Notebooks that ask for the same run (e.g. the standard C^3(32) of Fig. 5.1, Table 5.1,
+`cfg.memo(Memo)`. Notebooks that ask for the same run (e.g. the standard C^3(32) of Fig. 5.1, Table 5.1,
 Figs 5.6-5.8, Tables 5.2-5.3) share it.
 
 Data (every run): a stratified `TRAIN_SIZE` subset of the training split (fixed, split seed 0), a
@@ -71,6 +71,15 @@ class Run:
         return d
 
 
+@dataclass
+class Memo:
+    """Values computed once per notebook run (`cfg.memo(Memo)`): the data splits, and each `Run`'s
+    training history by `repr(run)`."""
+
+    splits: dict[str, ImageSet] | None = None
+    runs: dict[str, dict] = field(default_factory=dict)
+
+
 def build(run: Run, num_classes: int) -> nn.Module:
     """A freshly initialised network for `run` (global RNG seeded by `run.seed` first)."""
     repro.seed_everything(run.seed)
@@ -87,18 +96,19 @@ def build(run: Run, num_classes: int) -> nn.Module:
 
 def splits(cfg: Config) -> dict[str, ImageSet]:
     """The fixed train / val / test subsets every run uses (module docstring)."""
-    if "splits" not in cfg.memo:
+    memo = cfg.memo(Memo)
+    if memo.splits is None:
         data = cfg.dataset()
         test = stratified_subset(data.test, cfg.test_size, 0) if cfg.test_size else data.test
         # Shuffled once (seed 0): the per-epoch curves use the first CURVE_SIZE test images, and image
         # folders list their images class by class, so an unshuffled head would hold a few classes only.
         test = test.take(torch.randperm(len(test), generator=torch.Generator().manual_seed(0)).to(test.labels.device))
-        cfg.memo["splits"] = {
+        memo.splits = {
             "train": stratified_subset(data.train, cfg.train_size, 0) if cfg.train_size else data.train,
             "val": stratified_subset(data.val, cfg.val_size, 0) if cfg.val_size else data.val,
             "test": test,
         }
-    return cfg.memo["splits"]
+    return memo.splits
 
 
 def base_run(cfg: Config, **changes) -> Run:
@@ -119,9 +129,9 @@ def standard(run: Run) -> Run:
 
 def train_run(cfg: Config, run: Run) -> dict:
     """History of `run` (see `lib.papers.repr.method.train`) plus `state_dict` of the final model; cached."""
-    key = ("run", repr(run))
-    if key in cfg.memo:
-        return cfg.memo[key]
+    key, memo = repr(run), cfg.memo(Memo).runs
+    if key in memo:
+        return memo[key]
     data, sets = cfg.dataset(), splits(cfg)
     spec = {"run": run.describe(), "data": data.fingerprint, "data_spec": data.spec,
             "sizes": {k: len(v) for k, v in sets.items()}, "curve_size": cfg.curve_size, "device": cfg.device.type}
@@ -140,8 +150,8 @@ def train_run(cfg: Config, run: Run) -> dict:
                        progress=bar)
         return hist | {"state_dict": {k: v.cpu() for k, v in model.state_dict().items()}}
 
-    cfg.memo[key] = cache.cached("repr_run", spec, compute, enabled=cfg.use_cache, code=CODE)
-    return cfg.memo[key]
+    memo[key] = cache.cached("repr_run", spec, compute, enabled=cfg.use_cache, code=CODE)
+    return memo[key]
 
 
 def model_of(cfg: Config, run: Run, state: dict | None = None) -> nn.Module:

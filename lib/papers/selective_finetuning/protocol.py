@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import copy
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 import torch
@@ -43,21 +43,31 @@ CODE = [sys.modules[__name__], results, method, distortions, models, train, data
 # Baselines and data
 
 
+@dataclass
+class Memo:
+    """Values computed once per notebook run (`cfg.memo(Memo)`): baselines by net, rankings by
+    (net, kind, level, seed)."""
+
+    baselines: dict[str, tuple[nn.Module, dict]] = field(default_factory=dict)
+    rankings: dict[tuple[str, str, float, int], dict[str, dict[str, Tensor]]] = field(default_factory=dict)
+
+
 def net_data(cfg: Config, net: str) -> Dataset:
     """The dataset a net is trained on: `DATA`, or for All-Conv `DATA_ALLCONV` when it is set."""
     return cfg.dataset(cfg.data_allconv or cfg.data if net == "allconv_bn" else cfg.data)
 
 
 def baseline(cfg: Config, net: str) -> tuple[nn.Module, dict]:
-    """The clean baseline of `net` (cached on disk, and once per run in `cfg.memo`)."""
-    if ("baseline", net) not in cfg.memo:
+    """The clean baseline of `net` (cached on disk, and once per run in `cfg.memo(Memo)`)."""
+    memo = cfg.memo(Memo).baselines
+    if net not in memo:
         config = train.TrainConfig(max_epochs=cfg.max_epochs, patience=cfg.patience, batch_size=cfg.batch_size)
         width = cfg.allconv_width if net == "allconv_bn" else None
         size = cfg.allconv_train_size if net == "allconv_bn" else 0
-        cfg.memo["baseline", net] = train.baseline(net, net_data(cfg, net), config, seed=cfg.baseline_seed,
+        memo[net] = train.baseline(net, net_data(cfg, net), config, seed=cfg.baseline_seed,
                                                    width=width, train_size=size, device=cfg.device,
                                                    use_cache=cfg.use_cache)
-    return cfg.memo["baseline", net]
+    return memo[net]
 
 
 def distorted(images: ImageSet, kind: str, level: float, seed: int) -> ImageSet:
@@ -98,8 +108,9 @@ def borda_points(model: nn.Module, clean: ImageSet, kind: str, level: float, lay
 def rankings(cfg: Config, net: str, kind: str, level: float, seed: int) -> dict[str, dict[str, Tensor]]:
     """Cached `borda_points` of every fine-tunable layer of `net` for one distortion level and seed."""
     level = float(level)
-    if ("rankings", net, kind, level, seed) in cfg.memo:
-        return cfg.memo["rankings", net, kind, level, seed]
+    memo = cfg.memo(Memo).rankings
+    if (net, kind, level, seed) in memo:
+        return memo[net, kind, level, seed]
     model, info = baseline(cfg, net)
     data = net_data(cfg, net)
     spec = {"baseline": info["spec"], "kind": kind, "level": level, "seed": seed, "n": cfg.n_rank,
@@ -110,7 +121,7 @@ def rankings(cfg: Config, net: str, kind: str, level: float, seed: int) -> dict[
         return borda_points(model, pairs, kind, level, NETS[net], seed=repro.derive_seed("noise", seed))
 
     result = cache.cached("rankings", spec, compute, enabled=cfg.use_cache, code=CODE)
-    cfg.memo["rankings", net, kind, level, seed] = result
+    memo[net, kind, level, seed] = result
     return result
 
 
