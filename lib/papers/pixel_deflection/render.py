@@ -61,12 +61,12 @@ def _record(cfg: Config, artefact: str, title: str, caption: str, tuned: Setting
 
 def scale_note(cfg: Config, tuned: Setting) -> str:
     """The note every record carries: this run's scale and defence setting beside the thesis's."""
-    t = tuned.as_dict()
+    t = tuned
     models = ", ".join(MODEL_LABEL.get(m, m) for m in cfg.models)
     return (f"This run: {models}; {cfg.n_images} correctly classified test images per classifier "
             f"(hyper-parameters searched on {cfg.n_search} held-out validation images); budgets (RMSE on [0,1]) "
-            f"{cfg.budgets}, large {cfg.large_budgets}; defence K={t['deflections']} deflections (one channel value "
-            f"each), window r={t['window']}, sigma={t['sigma']}, R-CAM top-{cfg.top_k}; Single = mean over {cfg.runs} "
+            f"{cfg.budgets}, large {cfg.large_budgets}; defence K={t.deflections} deflections (one channel value "
+            f"each), window r={t.window}, sigma={t.sigma}, R-CAM top-{cfg.top_k}; Single = mean over {cfg.runs} "
             f"runs of one run's accuracy, Ens = majority of {cfg.runs}. {THESIS_SETUP}")
 
 
@@ -178,10 +178,10 @@ def table4_1(cfg: Config, res: AttackTables) -> Record:
              "on these CIFAR-10 classifiers and are capped at the normal budget, stretched to exactly the large one; "
              "JSMA (an L0 attack, gamma 10%) capped at RMSE 0.02 is mostly too weak to fool (it changes few values by "
              "a lot).")
-    t = res.tuned.as_dict()
+    t = res.tuned
     rec.note(f"Hyper-parameters: thesis K={cfg.thesis_deflections}, r={cfg.thesis_window}, sigma={cfg.thesis_sigma}; "
              "tuned on held-out images (Fig. 4.5): "
-             f"K={t['deflections']}, r={t['window']}, sigma={t['sigma']}.")
+             f"K={t.deflections}, r={t.window}, sigma={t.sigma}.")
     return rec.save()
 
 
@@ -561,7 +561,7 @@ def fig4_5(cfg: Config, res: SearchResult) -> Record:
         for a in attacks:
             ax.plot(d[param], d[a], "o-", lw=1, ms=3, label=LABEL[a])
         ax.plot(d[param], d["mean"], "k-", lw=2.5, label="mean")
-        ax.axvline(res.tuned.as_dict()[param], color="grey", ls="--")
+        ax.axvline(getattr(res.tuned, param), color="grey", ls="--")
         ax.set_xscale("log")
         ax.minorticks_off()
         ax.set_xticks(sorted(d[param].unique()), [f"{v:g}" for v in sorted(d[param].unique())])
@@ -574,13 +574,17 @@ def fig4_5(cfg: Config, res: SearchResult) -> Record:
     rec.table(pd.DataFrame({"thesis (ImageNet 299x299)": s, "tuned (this run)": t}).rename_axis("parameter"), "fig4_5_setting",
               "The one setting used for all attacks.")
     # one setting for all attacks: per attack, the tuned setting is within 5 points of that attack's best in the trace
-    at = trace[(trace.deflections == t["deflections"]) & (trace.window == t["window"]) & (trace.sigma == t["sigma"])].iloc[-1]
+    tuned = res.tuned
+    at = trace[(trace.deflections == tuned.deflections) & (trace.window == tuned.window)
+               & (trace.sigma == tuned.sigma)].iloc[-1]
     gaps = {a: float(trace[a].max() - at[a]) for a in attacks}
     v = C.Verdict.HOLDS if max(gaps.values()) <= 5 else C.Verdict.FAILS
     rec.claim(C.Claim("pd.fig4_5.one_setting", "One setting serves all attacks: for each attack it is within 5 points of "
                       "the best setting the search met for that attack.", v,
                       "; ".join(f"{LABEL[a]} −{g:.1f}" for a, g in gaps.items()) + f" (held-out, n={cfg.n_search})"))
-    start = trace[(trace.deflections == s["deflections"]) & (trace.window == s["window"]) & (trace.sigma == s["sigma"])]
+    thesis = res.start
+    start = trace[(trace.deflections == thesis.deflections) & (trace.window == thesis.window)
+                  & (trace.sigma == thesis.sigma)]
     if len(start):
         rec.note(f"Mean held-out accuracy at the thesis's setting {float(start['mean'].iloc[0]):.1f}%, at the tuned "
                  f"setting {float(at['mean']):.1f}%.")
