@@ -21,6 +21,7 @@ from lib import claims as C
 from lib.config import Config
 from lib.papers.pixel_deflection.paper import (
     ATTACK_ROWS,
+    CLAIMS,
     LABEL,
     MODEL_LABEL,
     PAPER_PER_MODEL,
@@ -146,21 +147,20 @@ def table4_1(cfg: Config, res: AttackTables) -> Record:
     base = [a for a in cfg.attacks]
     nodef = {a: C.at_most(_pct(outs[name, a, "normal", d.label].nodef), 50) for a in base}
     rec.claim(C.Claim("pd.t4_1.attacks_below_50",
-                      "At these budgets every attack cuts accuracy far below 50% (no defence).",
+                      CLAIMS["pd.t4_1.attacks_below_50"],
                       C.all_of([t.verdict for t in nodef.values()]),
                       "; ".join(f"{LABEL[a]} {t.mean:.1f}% [{t.lo:.1f}, {t.hi:.1f}]" for a, t in nodef.items())))
     rec_ = {a: _at_least(_pct(outs[name, a, "normal", d.label].single), 50) for a in base}
     clean = outs[name, "clean", "normal", d.label]
     drop = C.at_most([100 - v for v in _pct(clean.single)], 5.0)
     rec.claim(C.Claim("pd.t4_1.recovers_most",
-                      "PD+R-CAM+WD recovers most of the accuracy (single run above 50% for every attack) while clean "
-                      "accuracy drops only a few points (at most 5).",
+                      CLAIMS["pd.t4_1.recovers_most"],
                       C.all_of([t.verdict for t in rec_.values()] + [drop.verdict]),
                       "single: " + "; ".join(f"{LABEL[a]} {t.mean + 50:.1f}%" for a, t in rec_.items())
                       + f"; clean drop {drop.mean:.1f} [{drop.lo:.1f}, {drop.hi:.1f}] pts"))
     ens = {a: C.greater(_pct(outs[name, a, "normal", d.label].ens), _pct(outs[name, a, "normal", d.label].single))
            for a in ["clean", *base]}
-    rec.claim(C.Claim("pd.t4_1.ens_ge_single", "Ens-10 is at least as accurate as a single run.",
+    rec.claim(C.Claim("pd.t4_1.ens_ge_single", CLAIMS["pd.t4_1.ens_ge_single"],
                       C.most_of([t.verdict for t in ens.values()]) if not any(t.verdict is C.Verdict.FAILS for t in ens.values())
                       else C.Verdict.FAILS,
                       f"{C.tally([t.verdict for t in ens.values()])} (Ens − Single > 0); "
@@ -169,8 +169,7 @@ def table4_1(cfg: Config, res: AttackTables) -> Record:
         o = outs[name, "bpda", "adaptive", d.label]
         t = _at_least(_pct(o.single), 50)
         rec.claim(C.Claim("pd.t4_1.adaptive_beyond_thesis",
-                          "Beyond the thesis: the defence keeps most accuracy (single run above 50%) against an "
-                          "adaptive attacker (BPDA + EOT) at the C&W budget.", t.verdict,
+                          CLAIMS["pd.t4_1.adaptive_beyond_thesis"], t.verdict,
                           f"single {t.mean + 50:.1f}% (no defence on these images {100 * float(o.nodef.float().mean()):.1f}%), "
                           f"Ens-10 {100 * float(o.ens.float().mean()):.1f}%, n={len(o.nodef)}, RMSE {float(o.rmse.mean()):.3f}"))
     rec.note("|L2| (ours) is the mean RMSE actually used. IGSM stops per image once adversarial (thesis eq. 4.2), so it "
@@ -213,12 +212,11 @@ def tables4_2_4_5(cfg: Config, res: AttackTables) -> Record:
             verdicts.append(v)
             ev.append(f"{MODEL_LABEL.get(a, a)} − {MODEL_LABEL.get(b, b)} {m:+.1f} [{lo:+.1f}, {hi:+.1f}]")
     rec.claim(C.Claim("pd.t4_2_5.similar_across_classifiers",
-                      "Recovery is similar across classifiers (mean defended single-run accuracy over the attacks "
-                      "within ±10 points for every pair).", C.all_of(verdicts) if len(verdicts) else C.Verdict.INCONCLUSIVE,
+                      CLAIMS["pd.t4_2_5.similar_across_classifiers"], C.all_of(verdicts) if len(verdicts) else C.Verdict.INCONCLUSIVE,
                       "; ".join(ev) + "; means: " + ", ".join(f"{MODEL_LABEL.get(m, m)} {np.mean(v):.1f}%"
                                                              for m, v in per_model.items())))
     low = [C.at_most(_pct(outs[m, a, "normal", d.label].nodef), 50) for m in cfg.models for a in cfg.attacks]
-    rec.claim(C.Claim("pd.t4_2_5.attacks_below_50_all", "Every attack cuts every classifier's accuracy below 50%.",
+    rec.claim(C.Claim("pd.t4_2_5.attacks_below_50_all", CLAIMS["pd.t4_2_5.attacks_below_50_all"],
                       C.all_of([t.verdict for t in low]), C.tally([t.verdict for t in low])))
     return rec.save()
 
@@ -254,20 +252,20 @@ def table4_6(cfg: Config, res: DefenceGrid) -> Record:
     dwt, others = "PD + R-CAM + DWT", ["PD", "PD + R-CAM", "PD + R-CAM + DCT"]
     attacks = [a for a in attacks if int(broken[a].sum()) >= 2]   # rates need fooled images
     tests = [C.greater(per_image(dwt, a), per_image(o, a)) for a in attacks for o in others]
-    rec.claim(C.Claim("pd.t4_6.dwt_highest", "Among our rows PD + R-CAM + DWT has the highest destruction rate.",
+    rec.claim(C.Claim("pd.t4_6.dwt_highest", CLAIMS["pd.t4_6.dwt_highest"],
                       C.most_of([t.verdict for t in tests]),
                       f"{C.tally([t.verdict for t in tests])} (DWT minus each other row, per attack); "
                       + "; ".join(f"{LABEL[a]}: " + ", ".join(f"{ours.loc[r, LABEL[a]]:.3f}" for r in [*others, dwt])
                                   for a in attacks)))
     rcam = [C.greater(per_image("PD + R-CAM", a), per_image("PD", a)) for a in attacks]
-    rec.claim(C.Claim("pd.t4_6.rcam_helps", "R-CAM-guided deflection destroys more adversarials than uniform deflection.",
+    rec.claim(C.Claim("pd.t4_6.rcam_helps", CLAIMS["pd.t4_6.rcam_helps"],
                       C.most_of([t.verdict for t in rcam]),
                       "; ".join(f"{LABEL[a]} {t.describe(' pts')}" for a, t in zip(attacks, rcam))))
     base = [r for r in order if r not in [*others, dwt]]
     if base:
         vs = [C.greater(per_image(dwt, a), per_image(b, a)) for a in attacks for b in base]
         rec.claim(C.Claim("pd.t4_6.beats_baselines",
-                          "PD + R-CAM + DWT beats the other input transformations (re-measured here).",
+                          CLAIMS["pd.t4_6.beats_baselines"],
                           C.most_of([t.verdict for t in vs]), C.tally([t.verdict for t in vs])))
     rec.note("Baselines re-measured: bit depth and median (Xu et al.), non-local means (scikit-image, h on 0-255), "
              "random resize (32 -> [32, 36)) + zero pad to 36 (Xie et al., scaled from 299 -> 331), TVM = Chambolle TV "
@@ -304,11 +302,11 @@ def table4_7(cfg: Config, res: DefenceGrid) -> Record:
              "(clean accuracy 100%). The thesis's ImageNet images were also JPEGs, of varying quality.")
     mean = {lab: _pct(_mean_over(outs, [(a, lab) for a in cfg.attacks])) for lab in labels}
     t_jpeg, t_wd = C.greater(mean["PD+WD"], mean["JPEG"]), C.greater(mean["PD+WD"], mean["WD"])
-    rec.claim(C.Claim("pd.t4_7.pd_wd_beats_jpeg_wd", "PD+WD beats JPEG alone and WD alone on attacked images.",
+    rec.claim(C.Claim("pd.t4_7.pd_wd_beats_jpeg_wd", CLAIMS["pd.t4_7.pd_wd_beats_jpeg_wd"],
                       C.all_of([t_jpeg.verdict, t_wd.verdict]),
                       f"mean over attacks, single run: PD+WD − JPEG {t_jpeg.describe(' pts')}; PD+WD − WD {t_wd.describe(' pts')}"))
     t_add = C.greater(mean["PD+WD"], mean["PD+WD+JPG"])
-    rec.claim(C.Claim("pd.t4_7.jpeg_hurts", "Adding JPEG on top of PD+WD lowers accuracy.", t_add.verdict,
+    rec.claim(C.Claim("pd.t4_7.jpeg_hurts", CLAIMS["pd.t4_7.jpeg_hurts"], t_add.verdict,
                       f"PD+WD − PD+WD+JPG {t_add.describe(' pts')}"))
     return rec.save()
 
@@ -325,7 +323,7 @@ def table4_8(cfg: Config, res: DefenceGrid) -> Record:
               "(the thesis does not state its threshold).", paper=_paper_columns(PAPER_T4_8, labels, attacks))
     mean = {lab: _pct(_mean_over(outs, [(a, lab) for a in attacks])) for lab in labels}
     tests = {lab: C.greater(mean["Bayes"], mean[lab]) for lab in ("Hard", "VISU", "SURE")}
-    rec.claim(C.Claim("pd.t4_8.bayes_best", "BayesShrink beats hard thresholding, VisuShrink and SUREShrink.",
+    rec.claim(C.Claim("pd.t4_8.bayes_best", CLAIMS["pd.t4_8.bayes_best"],
                       C.all_of([t.verdict for t in tests.values()]),
                       "; ".join(f"Bayes − {k} {t.describe(' pts')}" for k, t in tests.items()) + " (mean over clean + attacks)"))
     return rec.save()
@@ -413,16 +411,15 @@ def table4_11(cfg: Config, res: Sweeps) -> Record:
         return _pct(_mean_over(outs, [(a, f"{name} r={w}") for a in attacks for w in windows]))
 
     t = C.greater(pooled("sampling", "uniform"), pooled("sampling", "gaussian"))
-    rec.claim(C.Claim("pd.t4_11.uniform_beats_gaussian", "Uniform neighbour sampling beats Gaussian sampling.",
+    rec.claim(C.Claim("pd.t4_11.uniform_beats_gaussian", CLAIMS["pd.t4_11.uniform_beats_gaussian"],
                       t.verdict, f"uniform − Gaussian {t.describe(' pts')} (per image, mean over windows and attacks)"))
     reps = {m: C.greater(pooled("replacement", "random"), pooled("replacement", m)) for m in ("min", "max", "mean")}
-    rec.claim(C.Claim("pd.t4_11.random_replacement_best", "Random replacement beats min, max and mean replacement.",
+    rec.claim(C.Claim("pd.t4_11.random_replacement_best", CLAIMS["pd.t4_11.random_replacement_best"],
                       C.all_of([t.verdict for t in reps.values()]),
                       "; ".join(f"random − {m} {t.describe(' pts')}" for m, t in reps.items())))
     per = {n: _pct(_mean_over(outs, [(a, n) for a in attacks])) for n in den}
     dens = {n: C.greater(per["wavelet"], per[n]) for n in den[:-1]}
-    rec.claim(C.Claim("pd.t4_11.wavelet_best", "Wavelet denoising beats bilateral, anisotropic diffusion, TV and "
-                      "Wiener deconvolution after deflection.", C.all_of([t.verdict for t in dens.values()]),
+    rec.claim(C.Claim("pd.t4_11.wavelet_best", CLAIMS["pd.t4_11.wavelet_best"], C.all_of([t.verdict for t in dens.values()]),
                       "; ".join(f"wavelet − {n} {t.describe(' pts')}" for n, t in dens.items())))
     return rec.save()
 
@@ -478,15 +475,14 @@ def fig4_1_4_2(cfg: Config, f1: Fig4_1, fig4_2: Fig4_2) -> Record:
     se = 1.96 * np.sqrt(max(agree * (100 - agree), 1e-9) / n_img)
     v = C.Verdict.HOLDS if agree - se >= 95 else C.Verdict.FAILS if agree + se < 95 else C.Verdict.INCONCLUSIVE
     rec.claim(C.Claim("pd.fig4_2.one_percent_harmless",
-                      "Deflecting about 1% of the pixel values leaves clean predictions unchanged (≥ 95% agree).", v,
+                      CLAIMS["pd.fig4_2.one_percent_harmless"], v,
                       f"{100 * float(near.fraction.iloc[0]):.2f}% of values deflected: {agree:.1f}% ± {se:.1f} of predictions "
                       f"unchanged (n={n_img}, runs={cfg.sweep_runs}, no denoiser)"))
     adv = f2[f2.images == "adversarial"].sort_values("deflections")
     drop = float(adv.p_adv.iloc[0] - adv.p_adv.iloc[-1])
     rise = float(adv.p_true.iloc[-1] - adv.p_true.iloc[0])
     rec.claim(C.Claim("pd.fig4_2.adversarial_class_falls",
-                      "On adversarial images the adversarial class's probability falls and the true class's rises as "
-                      "deflections grow.", C.Verdict.HOLDS if drop > 0.05 and rise > 0.05 else
+                      CLAIMS["pd.fig4_2.adversarial_class_falls"], C.Verdict.HOLDS if drop > 0.05 and rise > 0.05 else
                       C.Verdict.FAILS if drop <= 0 or rise <= 0 else C.Verdict.INCONCLUSIVE,
                       f"p(adv) {adv.p_adv.iloc[0]:.3f} -> {adv.p_adv.iloc[-1]:.3f}, p(true) {adv.p_true.iloc[0]:.3f} -> "
                       f"{adv.p_true.iloc[-1]:.3f} from K=0 to K={int(adv.deflections.iloc[-1])} (threshold 0.05 each)"))
@@ -513,8 +509,7 @@ def fig4_3(cfg: Config, res: Fig4_3) -> Record:
     rec.figure(fig, "fig4_3", share.groupby("attack").share.agg(["mean", "std", "count"]).reset_index())
     tests = {a: C.at_most(list(4 * d.share), 1.25) for a, d in share.groupby("attack")}
     rec.claim(C.Claim("pd.fig4_3.not_on_object",
-                      "Perturbations are not concentrated on the object: the share of perturbation energy in the "
-                      "top-quarter R-CAM region is at most 1.25× its area share (0.25).", C.all_of([t.verdict for t in tests.values()]),
+                      CLAIMS["pd.fig4_3.not_on_object"], C.all_of([t.verdict for t in tests.values()]),
                       "; ".join(f"{a} {t.mean:.2f}× [{t.lo:.2f}, {t.hi:.2f}]" for a, t in tests.items())))
     return rec.save()
 
@@ -539,8 +534,7 @@ def fig4_4(cfg: Config, res: Fig4_4) -> Record:
     rec.figure(fig, "fig4_4", pd.DataFrame(stability))
     t = C.greater(stability["rcam_corr"], stability["cam_corr"])
     rec.claim(C.Claim("pd.fig4_4.rcam_robust",
-                      "The robust activation map changes less under attack than the top-class CAM (correlation of the "
-                      "clean and adversarial maps).", t.verdict,
+                      CLAIMS["pd.fig4_4.rcam_robust"], t.verdict,
                       f"R-CAM − CAM correlation {t.describe()}; mean CAM {np.mean(stability['cam_corr']):.3f}, "
                       f"R-CAM {np.mean(stability['rcam_corr']):.3f}"))
     return rec.save()
@@ -579,8 +573,7 @@ def fig4_5(cfg: Config, res: SearchResult) -> Record:
                & (trace.sigma == tuned.sigma)].iloc[-1]
     gaps = {a: float(trace[a].max() - at[a]) for a in attacks}
     v = C.Verdict.HOLDS if max(gaps.values()) <= 5 else C.Verdict.FAILS
-    rec.claim(C.Claim("pd.fig4_5.one_setting", "One setting serves all attacks: for each attack it is within 5 points of "
-                      "the best setting the search met for that attack.", v,
+    rec.claim(C.Claim("pd.fig4_5.one_setting", CLAIMS["pd.fig4_5.one_setting"], v,
                       "; ".join(f"{LABEL[a]} −{g:.1f}" for a, g in gaps.items()) + f" (held-out, n={cfg.n_search})"))
     thesis = res.start
     start = trace[(trace.deflections == thesis.deflections) & (trace.window == thesis.window)
@@ -616,7 +609,7 @@ def fig4_6(cfg: Config, res: Fig4_6) -> Record:
     other = float(share.drop(2, errors="ignore").max()) if len(share.drop(2, errors="ignore")) else 0.0
     se = np.sqrt(p2 * (1 - p2) / max(n, 1)) + np.sqrt(other * (1 - other) / max(n, 1))
     v = C.Verdict.HOLDS if p2 - other > 1.96 * se else C.Verdict.FAILS if other - p2 > 1.96 * se else C.Verdict.INCONCLUSIVE
-    rec.claim(C.Claim("pd.fig4_6.second_choice", "The adversarial class is most often the clean image's second choice.",
+    rec.claim(C.Claim("pd.fig4_6.second_choice", CLAIMS["pd.fig4_6.second_choice"],
                       v, f"rank 2: {100 * p2:.1f}% vs the next most common rank {100 * other:.1f}% (n={n} fooled images, "
                          "all classifiers and attacks except L-BFGS, whose target is the runner-up by construction; "
                          "thesis ~38-40% of 1000 classes)"))

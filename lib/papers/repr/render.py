@@ -13,7 +13,19 @@ from scipy import stats
 
 from lib import claims as C
 from lib.config import Config
-from lib.papers.repr.paper import CRITERION_LABEL, PAPER_TABLE5_1, PAPER_TABLE5_4, PAPER_TABLE5_5
+from lib.papers.repr.paper import (
+    CLAIMS,
+    CRITERION_LABEL,
+    PAPER_TABLE5_1,
+    PAPER_TABLE5_2,
+    PAPER_TABLE5_3,
+    PAPER_TABLE5_4,
+    PAPER_TABLE5_5,
+    PAPER_TABLE5_6,
+    PAPER_TABLE5_7,
+    PAPER_TABLE5_8,
+    PAPER_TABLE5_9,
+)
 from lib.papers.repr.results import (
     CcaResult,
     Curves,
@@ -116,8 +128,7 @@ def fig5_1(cfg: Config, res: Fig5_1Result) -> Record:
     t_train = C.greater(list(final["standard"].train_acc), list(final["RePr (Oracle)"].train_acc))
     t_test = C.greater(list(final["RePr (Oracle)"].test_acc), list(final["standard"].test_acc))
     rec.claim(C.Claim("repr.fig5_1.train_below_test_above",
-                      "RePr's training accuracy ends below standard training's while its test accuracy ends above "
-                      "(Oracle ranking, as Fig. 5.1).", C.all_of([t_train.verdict, t_test.verdict]),
+                      CLAIMS["repr.fig5_1.train_below_test_above"], C.all_of([t_train.verdict, t_test.verdict]),
                       f"standard−RePr train: {t_train.describe(' pts')}; RePr−standard test: {t_test.describe(' pts')}"))
 
     def gain(group: str) -> list[float]:
@@ -126,8 +137,7 @@ def fig5_1(cfg: Config, res: Fig5_1Result) -> Record:
 
     t_jump = C.greater(gain("RePr (Oracle)"), gain("standard"))
     rec.claim(C.Claim("repr.fig5_1.jump_after_readd",
-                      "Test accuracy a couple of epochs after the dropped filters return ([E]) is clearly above the "
-                      "accuracy at the first drop ([C]), while standard training is flat over the same epochs.",
+                      CLAIMS["repr.fig5_1.jump_after_readd"],
                       t_jump.verdict,
                       f"([E] epoch {e_epoch} − [C] epoch {drop0}) RePr minus the same for standard: {t_jump.describe(' pts')}; "
                       f"RePr mean gain {np.mean(gain('RePr (Oracle)')):+.1f}, standard {np.mean(gain('standard')):+.1f} pts"))
@@ -155,14 +165,14 @@ def table5_1(cfg: Config, result: Finals) -> Record:
     std = per_seed(res, "Standard")
     t = C.greater(per_seed(res, "ortho"), std)
     rec.claim(C.Claim("repr.table5_1.ortho_beats_standard",
-                      "RePr with the Ortho ranking beats standard training on C^3(32) (thesis 72.1 → 76.4).",
+                      CLAIMS["repr.table5_1.ortho_beats_standard"],
                       t.verdict, f"Ortho − standard: {t.describe(' pts')}"))
     others = [c for c in cfg.criteria if c not in ("ortho", "oracle", "ortho_public")]
     tests = {c: C.greater(per_seed(res, "ortho"), per_seed(res, c)) for c in others}
     close = C.at_most([o - r for o, r in zip(per_seed(res, "oracle"), per_seed(res, "ortho"))], 1.0)
     verdict = C.all_of([close.verdict, C.most_of([x.verdict for x in tests.values()])])
     rec.claim(C.Claim("repr.table5_1.ortho_near_oracle_above_others",
-                      "Ortho is close to the Oracle (within 1 point) and above the other criteria.", verdict,
+                      CLAIMS["repr.table5_1.ortho_near_oracle_above_others"], verdict,
                       f"Oracle − Ortho: {close.describe(' pts')}; Ortho vs others: "
                       f"{C.tally([x.verdict for x in tests.values()])} ("
                       + "; ".join(f"{k} {x.mean:+.1f}" for k, x in tests.items()) + ")"))
@@ -211,7 +221,7 @@ def fig5_3(cfg: Config, result: Fig5_3Result) -> Record:
     tests = {c: C.greater(per_seed(end, "ortho", "spearman", "criterion"), per_seed(end, c, "spearman", "criterion"))
              for c in cheap}
     rec.claim(C.Claim("repr.fig5_3.ortho_best_rank_correlation",
-                      "Among the cheap criteria, Ortho's filter ranks correlate best with the Oracle's (thesis: 0.58).",
+                      CLAIMS["repr.fig5_3.ortho_best_rank_correlation"],
                       C.all_of([t.verdict for t in tests.values()]),
                       f"Ortho Spearman {np.mean(per_seed(end, 'ortho', 'spearman', 'criterion')):+.2f} at the end of "
                       f"training; Ortho − other: " + "; ".join(f"{k} {t.describe()}" for k, t in tests.items())))
@@ -280,15 +290,14 @@ def fig5_2(cfg: Config, res: CcaResult) -> Record:
     layer2 = list(share.sort_index()["conv2"])
     t = C.greater(layer2, [0.5] * len(layer2))
     rec.claim(C.Claim("repr.fig5_2.most_removals_cheap",
-                      "Most single-filter removals in the second layer cost under 1% accuracy.", t.verdict,
+                      CLAIMS["repr.fig5_2.most_removals_cheap"], t.verdict,
                       f"share of layer-2 filters with drop < 1 point, minus 0.5: {t.describe()}; layer 1 mean share "
                       f"{share['conv1'].mean():.2f}"))
     s = stats_[stats_.layer == "conv2"]
     share = per_seed(s, "standard", "share_above_0.3", "model")
     t = C.greater(share, [0.5] * len(share))
     rec.claim(C.Claim("repr.fig5_2.many_correlated_pairs",
-                      "Standard training leaves many strongly correlated filter pairs: most layer-2 pairs exceed 0.3, "
-                      "the thesis's anomaly level for a random orthogonal matrix.", t.verdict,
+                      CLAIMS["repr.fig5_2.many_correlated_pairs"], t.verdict,
                       f"layer 2 share of pairs > 0.3, minus 0.5: {t.describe()} (standard {np.mean(share):.2f}; "
                       f"pairs > 0.9: {s[s.model == 'standard']['share_above_0.9'].mean():.3f}). Context: the untrained "
                       f"network (random He-normal weights) has {s[s.model == 'untrained']['share_above_0.3'].mean():.2f} "
@@ -319,7 +328,7 @@ def fig5_11(cfg: Config, res: CcaResult) -> Record:
     tests = {layer: C.greater(per_seed(s[s.layer == layer], "standard", "mean", "model"),
                               per_seed(s[s.layer == layer], "RePr (Ortho)", "mean", "model")) for layer in ("conv1", "conv2")}
     rec.claim(C.Claim("repr.fig5_11.repr_reduces_correlation",
-                      "RePr reduces the correlation between filters' activations (thesis: clearly in layer 2, less in layer 1).",
+                      CLAIMS["repr.fig5_11.repr_reduces_correlation"],
                       tests["conv2"].verdict,
                       "; ".join(f"{k} mean off-diagonal, standard − RePr: {t.describe()}" for k, t in tests.items())))
     return rec.save()
@@ -359,7 +368,7 @@ def fig5_4(cfg: Config, result: Fig5_4Result) -> Record:
     flat = [C.at_most([a - b for a, b in zip(_gain_vs_standard(res, "test_acc", "prune_pct", p),
                                                 _gain_vs_standard(res, "test_acc", "prune_pct", mid))], 1.0) for p in high]
     rec.claim(C.Claim("repr.fig5_4.rise_then_flatten",
-                      "Gains rise with the pruned percentage up to about 30% and then flatten.",
+                      CLAIMS["repr.fig5_4.rise_then_flatten"],
                       C.all_of([rise.verdict] + [f.verdict for f in flat]),
                       f"{mid:g}% − {low:g}%: {rise.describe(' pts')}; "
                       + "; ".join(f"{p:g}% − {mid:g}% ≤ 1 pt: {f.describe(' pts')}" for p, f in zip(high, flat))))
@@ -391,10 +400,10 @@ def fig5_5(cfg: Config, res: Fig5_5Result) -> Record:
     last, k = int(gain.columns.max()), min(3, int(gain.columns.max()))
     early = C.greater(list(gain[k] - gain[0]), list(gain[last] - gain[k]))
     rec.claim(C.Claim("repr.fig5_5.diminishing_returns",
-                      "Returns diminish after 2-3 iterations: most of the gain over standard training comes in the first 3.",
+                      CLAIMS["repr.fig5_5.diminishing_returns"],
                       early.verdict, f"gain(3) − gain(0) minus gain({last}) − gain(3): {early.describe(' pts')}"))
     t = C.greater(list(gap["standard"][last]), list(gap["RePr (Ortho)"][last]))
-    rec.claim(C.Claim("repr.fig5_5.gap_narrows", "RePr narrows the train-test gap.", t.verdict,
+    rec.claim(C.Claim("repr.fig5_5.gap_narrows", CLAIMS["repr.fig5_5.gap_narrows"], t.verdict,
                       f"gap standard − gap RePr after {last} iterations: {t.describe(' pts')}"))
     return rec.save()
 
@@ -434,10 +443,10 @@ def fig5_6(cfg: Config, res: Fig5_6Result) -> Record:
                             for k, t in (t_opt | {f"S1=S2={k}": v for k, v in t_s.items()}).items()},
                            index=["RePr − standard (final test accuracy)", "verdict"]).T.rename_axis("condition")
     rec.table(summary, "fig5_6_summary", "Paired over seeds.")
-    rec.claim(C.Claim("repr.fig5_6.helps_each_optimizer", "RePr improves on standard training under each optimizer.",
+    rec.claim(C.Claim("repr.fig5_6.helps_each_optimizer", CLAIMS["repr.fig5_6.helps_each_optimizer"],
                       C.all_of([t.verdict for t in t_opt.values()]),
                       "; ".join(f"{k}: {t.describe(' pts')}" for k, t in t_opt.items())))
-    rec.claim(C.Claim("repr.fig5_6.s_values", "RePr helps for each S1 = S2 value large enough to converge temporarily.",
+    rec.claim(C.Claim("repr.fig5_6.s_values", CLAIMS["repr.fig5_6.s_values"],
                       C.all_of([t.verdict for t in t_s.values()]),
                       "; ".join(f"S1=S2={k}: {t.describe(' pts')}" for k, t in t_s.items())))
     return rec.save()
@@ -469,7 +478,7 @@ def fig5_7(cfg: Config, result: Curves) -> Record:
         ax.legend(fontsize=8)
     rec.figure(fig, "fig5_7", res)
     t = _helps_each(_final_by_group(res), kinds)
-    rec.claim(C.Claim("repr.fig5_7.helps_each_schedule", "RePr improves on standard training under both the step and the cyclic schedule.",
+    rec.claim(C.Claim("repr.fig5_7.helps_each_schedule", CLAIMS["repr.fig5_7.helps_each_schedule"],
                       C.all_of([x.verdict for x in t.values()]), "; ".join(f"{k}: {x.describe(' pts')}" for k, x in t.items())))
     return rec.save()
 
@@ -490,11 +499,11 @@ def fig5_8(cfg: Config, result: Curves) -> Record:
     rec.figure(fig, "fig5_8", res)
     f = _final_by_group(res)
     t_drop = C.greater(per_seed(f, "no dropout|standard"), per_seed(f, "dropout|standard"))
-    rec.claim(C.Claim("repr.fig5_8.dropout_hurts", "Dropout lowers the final accuracy of this small network.", t_drop.verdict,
+    rec.claim(C.Claim("repr.fig5_8.dropout_hurts", CLAIMS["repr.fig5_8.dropout_hurts"], t_drop.verdict,
                       f"standard without − with dropout: {t_drop.describe(' pts')}"))
     tests = {f"{d}, {s}": C.greater(per_seed(f, f"{d}|RePr ({s})"), per_seed(f, f"{d}|standard"))
              for d in ("dropout", "no dropout") for s in ("Oracle", "Ortho")}
-    rec.claim(C.Claim("repr.fig5_8.repr_helps_both", "RePr helps with and without dropout.",
+    rec.claim(C.Claim("repr.fig5_8.repr_helps_both", CLAIMS["repr.fig5_8.repr_helps_both"],
                       C.all_of([t.verdict for t in tests.values()]), "; ".join(f"{k}: {t.describe(' pts')}" for k, t in tests.items())))
     return rec.save()
 
@@ -525,12 +534,12 @@ def fig5_9(cfg: Config, res: Fig5_9Result) -> Record:
     t1 = C.greater(per_seed(f, "Standard", "ortho_sum"), per_seed(f, "RePr (Ortho)", "ortho_sum"))
     t2 = C.greater(per_seed(f, "Standard", "ortho_sum"), per_seed(f, "RePr (Oracle)", "ortho_sum"))
     rec.claim(C.Claim("repr.fig5_9.repr_lowers_overlap",
-                      "RePr lowers the Ortho-sum below standard training, with the Ortho ranking and also with the Oracle.",
+                      CLAIMS["repr.fig5_9.repr_lowers_overlap"],
                       C.all_of([t1.verdict, t2.verdict]),
                       f"standard − RePr(Ortho): {t1.describe()}; standard − RePr(Oracle): {t2.describe()} (final epoch)"))
     tk = {g: C.greater(per_seed(f, g + " + KD", "ortho_sum"), per_seed(f, g, "ortho_sum"))
           for g in ("Standard", "RePr (Ortho)", "RePr (Oracle)")}
-    rec.claim(C.Claim("repr.fig5_9.kd_raises_overlap", "With knowledge distillation all three have a larger Ortho-sum.",
+    rec.claim(C.Claim("repr.fig5_9.kd_raises_overlap", CLAIMS["repr.fig5_9.kd_raises_overlap"],
                       C.all_of([t.verdict for t in tk.values()]), "; ".join(f"{k}: KD − no KD {t.describe()}" for k, t in tk.items())))
     return rec.save()
 
@@ -550,12 +559,12 @@ def table5_2(cfg: Config, result: Finals) -> Record:
     res = result.rows
     rec = _record(cfg, "table5_2", "Table 5.2: adding the orthogonality loss (OL, λ = 0.01)",
                   "Test accuracy of C^3(32) with and without the orthogonality loss, standard and RePr training.")
-    paper = {"Std": (72.1, 47.2), "Std+OL": (72.8, 48.3), "RePr": (76.4, 58.2), "RePr+OL": (76.7, 58.6)}
+    paper = PAPER_TABLE5_2
     rec.table(_two_col(res, list(paper), paper), "table5_2", f"Test accuracy (%), λ = {cfg.ortho_lambda:g}, OL = Σ_ℓ Σ|ŴŴᵀ − I|.")
     rec.data(res, "table5_2_per_seed")
     t = {b: C.at_most([a - b_ for a, b_ in zip(per_seed(res, f"{b}+OL"), per_seed(res, b))], 1.5) for b in ("Std", "RePr")}
     rec.claim(C.Claim("repr.table5_2.ol_adds_little",
-                      "The orthogonality loss adds little (thesis: +0.3 to +1.1 points): its gain is at most 1.5 points.",
+                      CLAIMS["repr.table5_2.ol_adds_little"],
                       C.all_of([x.verdict for x in t.values()]), "; ".join(f"{k}+OL − {k}: {x.describe(' pts')}" for k, x in t.items())))
     return rec.save()
 
@@ -565,12 +574,12 @@ def table5_3(cfg: Config, result: Finals) -> Record:
     res = result.rows
     rec = _record(cfg, "table5_3", "Table 5.3: knowledge distillation vs RePr",
                   "Test accuracy of C^3(32): standard, KD, RePr, KD + RePr.")
-    paper = {"Std": (72.1, 47.2), "KD": (74.8, 56.5), "RePr": (76.4, 58.2), "KD+RePr": (83.1, 64.1)}
+    paper = PAPER_TABLE5_3
     rec.table(_two_col(res, list(paper), paper), "table5_3", "Test accuracy (%); KD teacher as in Fig. 5.9.")
     rec.data(res, "table5_3_per_seed")
     t1 = C.greater(per_seed(res, "KD+RePr"), per_seed(res, "KD"))
     t2 = C.greater(per_seed(res, "KD+RePr"), per_seed(res, "RePr"))
-    rec.claim(C.Claim("repr.table5_3.kd_and_repr_add_up", "Distillation and RePr add up: KD+RePr beats both KD and RePr alone.",
+    rec.claim(C.Claim("repr.table5_3.kd_and_repr_add_up", CLAIMS["repr.table5_3.kd_and_repr_add_up"],
                       C.all_of([t1.verdict, t2.verdict]), f"KD+RePr − KD: {t1.describe(' pts')}; KD+RePr − RePr: {t2.describe(' pts')}"))
     return rec.save()
 
@@ -596,7 +605,7 @@ def table5_4(cfg: Config, result: Finals) -> Record:
     rec.data(res, "table5_4_per_seed")
     tests = {g: C.greater(per_seed(res, g, "test_err"), per_seed(res, "RePr (Ortho)", "test_err"))
              for g in ("Our Impl", "DSD", "BAN", "RePr (Weights)")}
-    rec.claim(C.Claim("repr.table5_4.ortho_lowest_error", "RePr (Ortho) gives ResNet-20 the lowest test error of all schemes.",
+    rec.claim(C.Claim("repr.table5_4.ortho_lowest_error", CLAIMS["repr.table5_4.ortho_lowest_error"],
                       C.all_of([t.verdict for t in tests.values()]),
                       "; ".join(f"{k} − RePr(Ortho): {t.describe(' pts')}" for k, t in tests.items())
                       + ("" if len(cfg.resnet_seeds) > 1 else " (one seed: no interval, verdict cannot hold)")))
@@ -624,7 +633,7 @@ def table5_5(cfg: Config, result: Finals) -> Record:
     van = res[res.family == "vanilla"]
     tests = {d: C.greater(per_seed(van[van.scheme == "Std"], f"vanilla|{d}|Std", "test_err"),
                           per_seed(van[van.scheme == "RePr"], f"vanilla|{d}|RePr", "test_err")) for d in sorted(van.layers.unique())}
-    rec.claim(C.Claim("repr.table5_5.lower_error_every_depth", "RePr lowers the test error of vanilla ConvNets at every depth.",
+    rec.claim(C.Claim("repr.table5_5.lower_error_every_depth", CLAIMS["repr.table5_5.lower_error_every_depth"],
                       C.all_of([t.verdict for t in tests.values()]),
                       "; ".join(f"C^{d}: std − RePr {t.describe(' pts')}" for d, t in tests.items())))
     return rec.save()
@@ -650,7 +659,7 @@ def fig5_10(cfg: Config, result: Finals) -> Record:
     ax.grid(alpha=0.3)
     rec.figure(fig, "fig5_10", gains.reset_index().melt(id_vars="seed", var_name="layers", value_name="gain_pts"))
     t = C.greater(list(gains[depths[-1]]), list(gains[3] if 3 in gains else gains[depths[0]]))
-    rec.claim(C.Claim("repr.fig5_10.more_for_deeper", "RePr's gain is larger for deeper vanilla nets.", t.verdict,
+    rec.claim(C.Claim("repr.fig5_10.more_for_deeper", CLAIMS["repr.fig5_10.more_for_deeper"], t.verdict,
                       f"gain at n={depths[-1]} minus gain at n={3 if 3 in depths else depths[0]}: {t.describe(' pts')}"))
     return rec.save()
 
@@ -659,24 +668,16 @@ def tables5_6_9(cfg: Config) -> Record:
     """Tables 5.6-5.9 (ImageNet, VQA, COCO): the thesis's numbers and what running them would need."""
     rec = Record(cfg, "tables5_6_9", "Tables 5.6-5.9: ImageNet, VQA and COCO (not run)",
                  "The thesis's numbers; these experiments cannot run on our machines.")
-    t56 = pd.DataFrame([["ResNet-18", 30.41, 28.68, 27.87, 27.31, -11.35], ["ResNet-34", 27.50, 26.49, 26.06, 25.80, -6.59],
-                        ["ResNet-50", 23.67, 22.79, 22.51, 22.37, -5.81], ["ResNet-101", 22.40, 21.70, 21.51, 21.40, -4.67],
-                        ["ResNet-152", 21.51, 20.99, 20.79, 20.71, -3.86], ["VGG-16", 31.30, 27.76, 26.45, 25.50, -22.75],
-                        ["Inception v1", 31.11, 29.41, 28.47, 28.01, -11.07], ["Inception v2", 27.60, 27.15, 26.95, 26.80, -2.99]],
-                       columns=["Model", "Standard", "N=1", "N=2", "N=3", "Relative change (%)"]).set_index("Model")
+    t56 = PAPER_TABLE5_6
     rec.table(t56, "table5_6", "Table 5.6 (thesis): ImageNet top-1 error (%), standard and after each RePr round. "
               "Needs: ImageNet-1k train/val (~150 GB) and, per model, ~90 epochs × 4 (3 RePr rounds) of multi-GPU "
               "training (days on 8 GPUs); not available here (no ImageNet, one 30-min GPU session at most).")
-    t57 = pd.DataFrame({"Standard": ["0.4 Soccer ball, 0.3 Frisbee, 0.2 Soccer", "0.6 Donkey, 0.3 Dog, 0.1 No"],
-                        "RePr": ["0.7 Frisbee, 0.2 Soccer ball, 0.1 Baseball", "0.5 Dog, 0.3 Donkey, 0.1 Cow"]},
-                       index=pd.Index(["What are they playing with?", "What animal is in the picture?"], name="Question"))
+    t57 = PAPER_TABLE5_7
     rec.table(t57, "table5_7", "Table 5.7 (thesis, layout reconstructed): VQA answer confidences. Needs VQAv1 "
               "images (COCO) and questions, GloVe vectors and an ImageNet-trained Inception-v1 per scheme.")
-    t58 = pd.DataFrame({"All": [60.3, 64.6], "Yes/No": [81.4, 83.4], "Other": [47.6, 54.5], "Number": [37.2, 37.2]},
-                       index=pd.Index(["Standard", "RePr (Ortho)"], name="scheme"))
+    t58 = PAPER_TABLE5_8
     rec.table(t58, "table5_8", "Table 5.8 (thesis): VQAv1 open-ended accuracy, VQA-LSTM-CNN. Needs the data of Table 5.7.")
-    t59 = pd.DataFrame({"R-50 RPN": [38.1, 41.1], "R-50 FPN": [38.2, 42.3], "R-101 RPN": [40.7, 43.5], "R-101 FPN": [41.7, 44.5]},
-                       index=pd.Index(["Standard", "RePr (Ortho)"], name="scheme"))
+    t59 = PAPER_TABLE5_9
     rec.table(t59, "table5_9", "Table 5.9 (thesis): COCO mAP@[0.5:0.95], Faster R-CNN. Needs COCO 2014 "
               "trainval35k+minival (~20 GB), ImageNet-pretrained backbones trained each way, and days of multi-GPU training.")
     rec.note("Not reproduced: no ImageNet, VQA, COCO or pretrained weights on our machines, and the compute is "
@@ -686,12 +687,11 @@ def tables5_6_9(cfg: Config) -> Record:
     diminishing = int(((rounds["N=1"] <= rounds["N=2"]) & (rounds["N=2"] <= rounds["N=3"])).sum())
     untested = "Not run here (no ImageNet / VQA / COCO data, no pretrained weights, no multi-GPU compute)."
     rec.claim(C.Claim("repr.table5_6.imagenet_diminishing_gains",
-                      "On ImageNet every RePr round lowers the error, with diminishing returns, most for nets without "
-                      "skip connections.", C.Verdict.INCONCLUSIVE,
+                      CLAIMS["repr.table5_6.imagenet_diminishing_gains"], C.Verdict.INCONCLUSIVE,
                       f"{untested} In the thesis's own table the error falls every round for {falls} of {len(t56)} "
                       f"models and the per-round gain shrinks in {diminishing} of {len(t56)}; the largest "
                       "relative change is VGG-16 (−22.75%)."))
     rec.claim(C.Claim("repr.tables5_8_5_9.vqa_detection_gains",
-                      "RePr features improve VQA (+4.3 overall) and detection (+2.8 to +4.1 mAP).", C.Verdict.INCONCLUSIVE,
+                      CLAIMS["repr.tables5_8_5_9.vqa_detection_gains"], C.Verdict.INCONCLUSIVE,
                       f"{untested} Thesis: VQA 60.3 → 64.6; COCO mAP +3.0, +4.1, +2.8, +2.8."))
     return rec.save()

@@ -13,7 +13,7 @@ import pandas as pd
 from lib import claims as C
 from lib.config import Config
 from lib.distortions import describe
-from lib.papers.selective_finetuning.paper import NET_LABEL, PAPER_FIG4_OVERLAP, PAPER_TABLE1
+from lib.papers.selective_finetuning.paper import CLAIMS, NET_LABEL, PAPER_FIG4_OVERLAP, PAPER_TABLE1
 from lib.papers.selective_finetuning.results import EmdReadingsResult, Fig4Result, Fig5Result, Fig6Result, Table1Result
 from lib.report import Record
 
@@ -95,8 +95,7 @@ def fig4(cfg: Config, result: Fig4Result) -> Record:
     verdicts = [t.verdict for *_, t, _ in share_tests]
     rec.claim(C.Claim(
         "sf.fig4.few_susceptible",
-        "A few first-layer filters are far more susceptible to distortion than the rest: the top 25% collect "
-        "more than half of all Borda points (25% if all filters were equally susceptible).",
+        CLAIMS["sf.fig4.few_susceptible"],
         C.all_of(verdicts),
         "; ".join(f"{NET_LABEL[n]} {k}: top-25% share {np.mean(s):.0%} (seeds {', '.join(f'{x:.0%}' for x in s)}), "
                   f"vs 50%: {t.verdict.value}" for n, k, t, s in share_tests)))
@@ -107,8 +106,7 @@ def fig4(cfg: Config, result: Fig4Result) -> Record:
         per_net.append(C.from_pvalue(p, effect_ok=np.mean(seeds) >= 0.5 * k))
     rec.claim(C.Claim(
         "sf.fig4.type_independent",
-        "The set of most susceptible filters barely depends on the distortion type (paper: 6/8 top-25% filters "
-        "shared by blur and AWGN for CIFAR-10, 19/24 for CIFAR-100).",
+        CLAIMS["sf.fig4.type_independent"],
         C.all_of(per_net),
         "; ".join(f"{NET_LABEL[n]}: {np.mean(r['_per_seed']):.2f}/{r['_k']} shared "
                   f"(chance {C.chance_overlap(r['_f'], r['_k']):.2f}, hypergeometric p of worst seed "
@@ -216,7 +214,7 @@ def _fig5_claims(cfg: Config, res: pd.DataFrame) -> list[C.Claim]:
              for c in moderate + strongest for s in sizes]
     out.append(C.Claim(
         "sf.fig5.most_beats_least",
-        "Fine-tuning the 25% most susceptible filters beats the 25% least susceptible in every configuration.",
+        CLAIMS["sf.fig5.most_beats_least"],
         C.all_of([t.verdict for _, t in tests]),
         f"{C.tally([t.verdict for _, t in tests])} configurations (net × distortion × level × n); "
         f"mean gap most−least {np.mean([t.mean for _, t in tests]):+.2f} points; smallest "
@@ -230,7 +228,7 @@ def _fig5_claims(cfg: Config, res: pd.DataFrame) -> list[C.Claim]:
             gains.append((c, best, C.at_most(np.array(_acc(res, **cond(*c, large), which=best)) - base, 2.0)))
         out.append(C.Claim(
             "sf.fig5.mild_level_small_gain",
-            "At the mildest distortion level fine-tuning gains about 2 points or less over the baseline.",
+            CLAIMS["sf.fig5.mild_level_small_gain"],
             C.all_of([t.verdict for *_, t in gains]),
             "; ".join(f"{NET_LABEL[c[0]]} {describe(c[1], c[2])}: best ({w}, n={large}) − baseline "
                       f"{t.describe(' pts')}" for c, w, t in gains)))
@@ -276,16 +274,14 @@ def fig6(cfg: Config, res: Fig6Result) -> Record:
              for m in ("all fine-tuned", "most fine-tuned") for layer in layers]
     rec.claim(C.Claim(
         "sf.fig6.finetuned_more_invariant",
-        "Fine-tuned models' activations are more invariant to the noise than the baseline's (smaller Hamming "
-        "distance between sharp and noisy activations) in each of the first three layers.",
+        CLAIMS["sf.fig6.finetuned_more_invariant"],
         C.all_of([t.verdict for *_, t in tests]),
         "; ".join(f"{layer} baseline−{m}: {t.describe()}" for m, layer, t in tests)))
     tests = [(layer, C.greater(per_seed("all fine-tuned", layer), per_seed("most fine-tuned", layer)))
              for layer in layers]
     rec.claim(C.Claim(
         "sf.fig6.most_slightly_more_invariant",
-        "The model fine-tuned on the most susceptible filters is (slightly) more invariant than the one "
-        "fine-tuned on all filters.",
+        CLAIMS["sf.fig6.most_slightly_more_invariant"],
         C.all_of([t.verdict for _, t in tests]),
         "; ".join(f"{layer} all−most: {t.describe()}" for layer, t in tests)))
     return rec.save()
@@ -331,8 +327,7 @@ def table1(cfg: Config, result: Table1Result) -> Record:
                       f"{g.overlap.mean():.2f}/{k} vs chance {ch:.2f}, p={p:.1e}"))
     rec.claim(C.Claim(
         "sf.table1.above_chance",
-        "Non-associative (exemplar) rankings match the associative top-25% far above chance, in most of the "
-        "layer × feature × distance cells (here: exact hypergeometric test pooled over seeds, p < 0.01).",
+        CLAIMS["sf.table1.above_chance"],
         C.most_of([v for _, v, _ in tests]),
         f"{C.tally([v for _, v, _ in tests])} cells; " + "; ".join(f"{name}: {text} ({v.value})"
                                                                    for name, v, text in tests)))
@@ -342,8 +337,7 @@ def table1(cfg: Config, result: Table1Result) -> Record:
     t = C.greater(list(pixels), list(ftm))
     rec.claim(C.Claim(
         "sf.table1.pixels_closest",
-        "Exemplars found on image pixels give the ranking closest to the associative one (more matches than "
-        "feature-map exemplars under the same Euclidean distance, averaged over layers).",
+        CLAIMS["sf.table1.pixels_closest"],
         t.verdict, f"pixels − feature maps (Euclidean): {t.describe(' matches')} (of {k}, mean over layers)"))
     rec.note("Exemplars are exact 1-medoids of each set of TABLE1_N/2 images (the paper clusters whole datasets; "
              "exact medoids are O(N²) in distance evaluations).")
@@ -369,8 +363,7 @@ def emd_readings(cfg: Config, result: EmdReadingsResult) -> Record:
     tests = [C.greater(list(g.overlap), [0.5 * k] * len(g)) for _, g in res.groupby("distortion")]
     rec.claim(C.Claim(
         "sf.check.emd_reading",
-        "Suite check (not a paper claim): the 1-D and the spatial EMD select largely the same top-25% filters "
-        "(more than half shared).",
+        CLAIMS["sf.check.emd_reading"],
         C.all_of([t.verdict for t in tests]),
         "; ".join(f"{d}: mean {g.overlap.mean():.2f}/{k} shared over {len(g)} seeds of {g.pairs.iloc[0]} pairs "
                   f"(chance {C.chance_overlap(f, k):.2f})" for d, g in res.groupby("distortion"))))
