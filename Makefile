@@ -24,6 +24,7 @@ paper: setup                         ## the papers' settings (needs a GPU and th
 	$(PY) runall.py --profile paper
 
 test: setup                          ## unit tests, runner tests, smoke runs of every notebook, real-data test
+	$(PY) -m ruff check lib tests tools
 	$(PY) -m pytest
 
 bench: setup                         ## speed benchmarks (ratios against baselines in the same process)

@@ -12,16 +12,18 @@ Map (modules by concern):
     cifar10c     CIFAR-10-C folders (RobustBench layout): build_cifar10c, load_cifar10c
     opencv_ports, imagemagick_motion   NumPy ports of the OpenCV / ImageMagick calls the corruptions need
     models       the papers' networks, and access to their conv activations
-    pretrained   torchvision's ImageNet ResNet-50 / VGG-19 / Inception-v3, [0, 1] input, CAM parts
+    attacks      white-box attacks (FGSM, IGSM, DeepFool, JSMA, L-BFGS, C&W) at an RMSE budget
+    metrics      destruction rate, majority vote, single vs Ens-N accuracy
     cca          canonical correlation analysis (CCA, SVCCA) of filter activations
     train        training loops, early stopping, filter-level freezing, cached baselines
     claims       verdicts (holds / fails / inconclusive) computed from seed-level numbers
     report       what a notebook writes: figures + data, tables, paper-vs-ours, claims, the record
-    methods/     one module per paper's method (its algorithms)
-    experiments/ one module per paper: the experiment protocol, one `run_*` per artefact
-    figures/     one module per paper: one function per figure / table
-    runner       runall.py's logic: papermill execution, skipping, failure handling
+    params       parameters declared once per paper (Param, Params, declarations)
+    papers/      one package per paper: params, method, protocol, paper (its numbers), render
+    runner       runall.py's logic by concern: manifest, parameters, plan, execute, publish, cli
     index        reports/index.md and index.html from reports/manifest.json
+    zoo          reference CIFAR-10 classifiers with cards (zoo/), loaded when they match; zoo_page renders them
+    bench        speed benchmarks: ratios against baselines run in the same process
 """
 import os
 from importlib import import_module
@@ -33,8 +35,9 @@ if os.environ.get("REPRO_ROOT") and Path(os.environ["REPRO_ROOT"]).resolve() != 
                       f"checkout at {os.environ['REPRO_ROOT']}; put that checkout first on PYTHONPATH "
                       "(the runner does) or reinstall the editable package from it")
 
-__all__ = ["paths", "config", "repro", "progress", "cache", "data", "distortions", "models", "pretrained",
-           "cca", "train", "claims", "report", "methods", "experiments", "figures", "params", "zoo"]
+__all__ = ["paths", "config", "params", "repro", "progress", "cache", "data", "distortions", "models", "attacks",
+           "metrics", "cca", "train", "claims", "report", "papers", "zoo",
+           "corruptions", "cifar10c"]
 
 
 def __getattr__(name: str) -> ModuleType:

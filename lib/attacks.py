@@ -642,7 +642,7 @@ def _lbfgs(model: nn.Module, x: Tensor, y: Tensor, o: dict) -> tuple[Tensor, dic
                 (g,) = torch.autograd.grad(loss, xa)
             return float(loss.detach()), g.double().flatten().cpu().numpy()
 
-        for step in range(int(o["binary_search_steps"])):
+        for _step in range(int(o["binary_search_steps"])):
             cc = c.to(x.device, torch.float32)
             with _one_blas_thread():   # L-BFGS-B's vector ops: threaded OpenBLAS is ~50x slower on a busy CPU
                 res = minimize(objective, v0, args=(cc,), jac=True, method="L-BFGS-B", bounds=bounds,

@@ -4,12 +4,12 @@ Each `bench_<name>()` measures one hot path against baselines run in the same pr
 data, prints a small table (time, throughput, ratio to the baseline) and returns its numbers as a
 dict. `main()` runs every `bench_<name>` defined in this module that `--only` selects.
 
-    emd    lib.methods.selective_finetuning.emd_per_filter vs a loop of
+    emd    lib.papers.selective_finetuning.method.emd_per_filter vs a loop of
            scipy.stats.wasserstein_distance and vs a plain batched torch.sort; then the whole
            associative ranking of one layer over 40,000 (clean, AWGN) pairs
     train  lib.train.fit (uint8 data on the device, channels-last, no DataLoader) vs a plain
            torch DataLoader loop over float tensors, same network, optimiser, batch and steps
-    repr   lib.methods.repr.train of C^3(32) (standard, and RePr with Ortho ranking and dropped filters
+    repr   lib.papers.repr.method.train of C^3(32) (standard, and RePr with Ortho ranking and dropped filters
            held at zero) vs a plain DataLoader loop: images/s of the training steps
 """
 from __future__ import annotations
@@ -93,15 +93,15 @@ def bench_emd(n: int = 500, n_filters: int = 32, size: int = 32, scipy_pairs: in
     Returns:
         Seconds, rates and ratios by name.
     """
-    from lib.methods import selective_finetuning as sf
+    from lib.papers.selective_finetuning import method
 
     act_fn = _conv_act_fn(n_filters, seed)
     clean_img, noisy_img = _awgn_pairs(n, size, seed=seed)
     with torch.no_grad():
         clean, noisy = act_fn(clean_img), act_fn(noisy_img)
     pairs = n * n_filters
-    sf.emd_per_filter(clean[:8], noisy[:8]), _scipy_emd_loop(clean, noisy, 8)   # warm-up, imports
-    t_ours, ours = _timed(lambda: sf.emd_per_filter(clean, noisy))
+    method.emd_per_filter(clean[:8], noisy[:8]), _scipy_emd_loop(clean, noisy, 8)   # warm-up, imports
+    t_ours, ours = _timed(lambda: method.emd_per_filter(clean, noisy))
     t_sort, via_sort = _timed(lambda: _torch_sort_emd(clean, noisy))
     t_sub, ref = _timed(lambda: _scipy_emd_loop(clean, noisy, scipy_pairs))
     t_scipy = t_sub * pairs / scipy_pairs
@@ -119,11 +119,11 @@ def bench_emd(n: int = 500, n_filters: int = 32, size: int = 32, scipy_pairs: in
     ])
     result = {"emd_s": t_ours, "torch_sort_s": t_sort, "scipy_s_extrapolated": t_scipy,
               "speedup_vs_scipy": t_scipy / t_ours, "max_abs_diff_vs_scipy": diff}
-    result.update(_bench_ranking(sf, act_fn, n_ranking, n_filters, size, batch_size, seed))
+    result.update(_bench_ranking(method, act_fn, n_ranking, n_filters, size, batch_size, seed))
     return result
 
 
-def _bench_ranking(sf: Any, act_fn: Callable[[Tensor], Tensor], n: int, n_filters: int,
+def _bench_ranking(method: Any, act_fn: Callable[[Tensor], Tensor], n: int, n_filters: int,
                    size: int, batch_size: int, seed: int) -> dict[str, float]:
     """Part (b) of `bench_emd`: one layer's associative ranking over n pairs, streamed."""
     clean_img, noisy_img = _awgn_pairs(n, size, seed=seed + 1)
@@ -135,7 +135,7 @@ def _bench_ranking(sf: Any, act_fn: Callable[[Tensor], Tensor], n: int, n_filter
 
     t_fwd, _ = _timed(forward_only)
     t_rank, (points, ranking) = _timed(
-        lambda: sf.associative_ranking_streamed(act_fn, clean_img, noisy_img, batch_size))
+        lambda: method.associative_ranking_streamed(act_fn, clean_img, noisy_img, batch_size))
     print(f"\n[emd] (b) associative ranking, one layer Conv2d(3,{n_filters},3,p=1)+ReLU, {n} "
           f"(clean, AWGN sigma=15) pairs of {size}x{size}, batch {batch_size}; {_header()}")
     _table([
@@ -199,14 +199,14 @@ def bench_repr(epochs: int = 4, n: int = 3000, batch_size: int = 64, seed: int =
     """Training throughput of the thesis's C^3(32) (3×3, 'thirds' pooling) with plain SGD.
 
     Same random uint8 images (32×32), batch, epochs and seed for: a plain DataLoader loop over float
-    NCHW tensors; `lib.methods.repr.train` with standard training; and with the RePr schedule
+    NCHW tensors; `lib.papers.repr.method.train` with standard training; and with the RePr schedule
     (S1 = 1, S2 = 2, one cycle, Ortho ranking: half of the epochs run with 30% of the filters held at
     zero). Per-epoch test evaluation is excluded (`images_per_s` counts training steps only).
     """
     from torch.utils.data import DataLoader, TensorDataset
 
     from lib import models
-    from lib.methods import repr as R
+    from lib.papers.repr import method
 
     g = torch.Generator().manual_seed(seed)
     images = torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=g)
@@ -226,15 +226,15 @@ def bench_repr(epochs: int = 4, n: int = 3000, batch_size: int = 64, seed: int =
                 opt.step()
         return (n // batch_size) * batch_size * epochs / (time.perf_counter() - start)
 
-    def suite(schedule: R.Schedule) -> float:
+    def suite(schedule: method.Schedule) -> float:
         torch.manual_seed(seed)
         model = models.VanillaConvNet(3, 32)
-        hist = R.train(model, images, labels, images[:64], labels[:64], schedule,
-                       R.TrainSpec(lr=0.05, batch_size=batch_size), seed, images[:256], labels[:256])
+        hist = method.train(model, images, labels, images[:64], labels[:64], schedule,
+                       method.TrainSpec(lr=0.05, batch_size=batch_size), seed, images[:256], labels[:256])
         return hist["images_per_s"]
 
-    standard = R.Schedule(epochs=epochs, fraction=0.0, s1=1, s2=1)
-    repr_ = R.Schedule(epochs=epochs, s1=1, s2=2, fraction=0.3, cycles=1)
+    standard = method.Schedule(epochs=epochs, fraction=0.0, s1=1, s2=1)
+    repr_ = method.Schedule(epochs=epochs, s1=1, s2=2, fraction=0.3, cycles=1)
     plain_loop(), suite(standard)   # warm-up
     rates = {"plain": max(plain_loop() for _ in range(2)), "standard": max(suite(standard) for _ in range(2)),
              "repr": max(suite(repr_) for _ in range(2))}
@@ -267,7 +267,7 @@ def bench_pixel_deflection(n: int = 1000, deflections: int = 100, window: int = 
     """
     import random
 
-    from lib.methods import pixel_deflection as PD
+    from lib.papers.pixel_deflection import method
 
     g = torch.Generator().manual_seed(seed)
     images = torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=g).float() / 255.0
@@ -275,32 +275,32 @@ def bench_pixel_deflection(n: int = 1000, deflections: int = 100, window: int = 
 
     def ref_deflect() -> list[np.ndarray]:
         rng = random.Random(seed)
-        return [PD.reference_deflect_loop(a, deflections, window, rng) for a in clean]
+        return [method.reference_deflect_loop(a, deflections, window, rng) for a in clean]
 
     def ours_deflect() -> Tensor:
-        return PD.deflect(images, deflections, window, generator=torch.Generator().manual_seed(seed))
+        return method.deflect(images, deflections, window, generator=torch.Generator().manual_seed(seed))
 
     def best_of(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
         runs = [_timed(fn) for _ in range(repeat)]
         return min(r[0] for r in runs), runs[-1][1]
 
-    PD.wavelet_denoise(PD.deflect(images[:8], deflections, window)), PD.reference_wavelet_denoise(clean[0])  # warm-up
+    method.wavelet_denoise(method.deflect(images[:8], deflections, window)), method.reference_wavelet_denoise(clean[0])  # warm-up
     t_ref_pd, ref_pd = _timed(ref_deflect)
-    t_ref_wd, ref_wd = _timed(lambda: np.stack([PD.reference_wavelet_denoise(a, sigma) for a in ref_pd]))
+    t_ref_wd, ref_wd = _timed(lambda: np.stack([method.reference_wavelet_denoise(a, sigma) for a in ref_pd]))
     threads = torch.get_num_threads()
     torch.set_num_threads(1)    # like the single-threaded reference; see the docstring
     try:
         t_pd, ours_pd = best_of(ours_deflect)
-        t_wd, ours_wd = best_of(lambda: PD.wavelet_denoise(ours_pd, sigma))
+        t_wd, ours_wd = best_of(lambda: method.wavelet_denoise(ours_pd, sigma))
     finally:
         torch.set_num_threads(threads)
     t_pdn, _ = best_of(ours_deflect)
-    t_wdn, _ = best_of(lambda: PD.wavelet_denoise(ours_pd, sigma))
+    t_wdn, _ = best_of(lambda: method.wavelet_denoise(ours_pd, sigma))
     t_ref, t_ours, t_oursn = t_ref_pd + t_ref_wd, t_pd + t_wd, t_pdn + t_wdn
 
     ref_pd_t = torch.from_numpy(np.stack(ref_pd)).permute(0, 3, 1, 2)
     ref_wd_t = torch.from_numpy(ref_wd).permute(0, 3, 1, 2)
-    exact = float((PD.wavelet_denoise(ref_pd_t, sigma) - ref_wd_t).abs().max())
+    exact = float((method.wavelet_denoise(ref_pd_t, sigma) - ref_wd_t).abs().max())
     stats = {
         "change_ref": float((ref_pd_t - images.double()).abs().mean()),
         "change_ours": float((ours_pd - images).abs().mean()),

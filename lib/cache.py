@@ -67,7 +67,8 @@ def cached(stage: str, spec: dict[str, Any], compute: Callable[[], T], enabled: 
         try:
             return torch.load(path, map_location="cpu", weights_only=False)
         except Exception as exc:  # a corrupt entry is recomputed, not trusted
-            warnings.warn(f"cache entry {path} unreadable ({type(exc).__name__}: {exc}); recomputing")
+            warnings.warn(f"cache entry {path} unreadable ({type(exc).__name__}: {exc}); recomputing",
+                          stacklevel=2)
             path.unlink(missing_ok=True)
     value = compute()
     folder.mkdir(parents=True, exist_ok=True)

@@ -130,3 +130,47 @@ def from_pvalue(p: float, effect_ok: bool, alpha: float = 0.01) -> Verdict:
     if p > 0.5 or not effect_ok:
         return Verdict.FAILS
     return Verdict.INCONCLUSIVE
+
+
+# ---------------------------------------------------------------------------------------------
+# Chance level of an overlap of two random k-subsets (e.g. top-25% filter sets of two rankings)
+
+
+def chance_overlap(n_total: int, k: int) -> float:
+    """Expected overlap of two independent uniformly random k-subsets of n_total items.
+
+    The overlap is hypergeometric (population n_total, k successes, k draws), mean k^2 / n:
+    the "chance level" of Table 1 (k = 24 of n = 96 filters -> 6.0).
+    """
+    if not 0 <= k <= n_total:
+        raise ValueError(f"need 0 <= k <= n_total, got k={k}, n_total={n_total}")
+    return k * k / n_total
+
+
+def chance_overlap_pvalue(n_total: int, k: int, observed: int) -> float:
+    """P[X >= observed] for the overlap X of two random k-subsets of n_total (hypergeometric).
+
+    A small value means the observed agreement (e.g. 18/24 of 96 filters) is far above chance.
+    """
+    from scipy.stats import hypergeom
+
+    if not 0 <= k <= n_total:
+        raise ValueError(f"need 0 <= k <= n_total, got k={k}, n_total={n_total}")
+    return float(hypergeom.sf(observed - 1, n_total, k, k))
+
+
+def pooled_overlap_pvalue(n_total: int, k: int, observed: list[int]) -> float:
+    """P[X_1 + … + X_S >= sum(observed)] for S independent chance overlaps (see `chance_overlap_pvalue`).
+
+    Pools repetitions (e.g. seeds that draw disjoint image sets) into one exact test: the null
+    distribution of the sum is the S-fold convolution of the hypergeometric pmf.
+    """
+    from scipy.stats import hypergeom
+
+    if not 0 <= k <= n_total:
+        raise ValueError(f"need 0 <= k <= n_total, got k={k}, n_total={n_total}")
+    pmf = hypergeom.pmf(np.arange(k + 1), n_total, k, k)
+    total = np.array([1.0])
+    for _ in observed:
+        total = np.convolve(total, pmf)
+    return float(min(1.0, total[int(sum(observed)):].sum()))

@@ -18,7 +18,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-LEVELS: dict[str, tuple[float, ...]] = {"awgn": (5.0, 15.0, 25.0), "blur": (0.25, 1.25, 2.25)}
 UNITS: dict[str, str] = {"awgn": "σ on the 0–255 scale", "blur": "σ in pixels, kernel 4σ"}
 
 

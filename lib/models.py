@@ -100,7 +100,7 @@ class VggGap(nn.Module):
     [conv3×3 w, conv3×3 w, maxpool 2] -> [2w, 2w, maxpool 2] -> [4w, 4w] -> GAP -> FC num_classes.
     Every conv is a `ConvBlock` (conv, BN, ReLU). `features(x)` gives the last block's maps
     `[N, 4w, H/4, W/4]` (after ReLU, before pooling) and `classifier` is the final `nn.Linear`, the
-    protocol `lib.methods.pixel_deflection.robust_cam` uses.
+    protocol `lib.papers.pixel_deflection.method.robust_cam` uses.
     """
 
     def __init__(self, num_classes: int = 10, width: int = 32):

@@ -104,7 +104,8 @@ class Params:
         return list(self.params)
 
     def resolve(self, profile: str, overrides: dict[str, Any] | None = None, where: str = "") -> dict[str, Any]:
-        """Every parameter's effective value: the profile's declared value unless overridden.
+        """Every parameter's effective value: the profile's declared value unless overridden, in its
+        declared type (an int declared for a float parameter comes back as a float).
 
         Raises:
             ParamError: an unknown name (the message lists the valid ones), a wrong type, a value out of
@@ -118,7 +119,7 @@ class Params:
             raise ParamError(f"{where}unknown parameter(s) {unknown}; valid: {', '.join(self.names())}")
         values = {"PROFILE": profile}
         for name, p in self.params.items():
-            values[name] = p.check(overrides[name], where) if name in overrides else p.value(profile)
+            values[name] = p.check(overrides[name] if name in overrides else p.value(profile), where)
         return values
 
     def table(self) -> list[dict[str, Any]]:

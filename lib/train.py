@@ -15,14 +15,13 @@ running statistics never change; dropout stays active.
 from __future__ import annotations
 
 import copy
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-
-import sys
 
 from lib import cache, models, repro
 from lib import data as data_module

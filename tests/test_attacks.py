@@ -31,13 +31,7 @@ FAST: dict[str, dict] = {
 ALL = [pytest.param(k.value, marks=needs_art) if k is Attack.JSMA else k.value for k in Attack]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    """Tiny tensors on a busy 2-core machine: one intra-op thread avoids hand-off costs."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("single_thread")   # tests/conftest.py
 
 
 class TinyNet(nn.Module):

@@ -11,14 +11,7 @@ import torch
 
 from lib import cca as C
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _cca_tests_single_thread():
-    """Tiny tensors: one intra-op thread avoids OpenMP hand-off costs on a busy 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("single_thread")   # tests/conftest.py
 
 
 def _randn(*shape: int, seed: int = 0) -> torch.Tensor:

@@ -8,7 +8,7 @@ from scipy import stats
 from lib import claims
 from lib.claims import Claim, Verdict, all_of, at_most, from_pvalue, greater, mean_interval, most_of, tally
 
-H, F, I = Verdict.HOLDS, Verdict.FAILS, Verdict.INCONCLUSIVE
+H, F, INC = Verdict.HOLDS, Verdict.FAILS, Verdict.INCONCLUSIVE
 
 
 @pytest.mark.parametrize("values,level", [([0.61, 0.64, 0.58, 0.66, 0.6], 0.95), ([1.0, 3.0], 0.95),
@@ -46,12 +46,12 @@ def test_greater_clear_loss() -> None:
                                  ([0.40, 0.60, 0.30], [0.50, 0.50, 0.50])])    # mean -0.067
 def test_greater_overlapping_is_inconclusive(a, b) -> None:
     t = greater(a, b)
-    assert t.verdict is I and t.lo < 0 < t.hi and abs(t.mean) > 0.05
+    assert t.verdict is INC and t.lo < 0 < t.hi and abs(t.mean) > 0.05
 
 
 def test_greater_single_seed_is_inconclusive() -> None:
     t = greater([0.9], [0.1])
-    assert t.verdict is I and t.n == 1 and t.mean == pytest.approx(0.8)
+    assert t.verdict is INC and t.n == 1 and t.mean == pytest.approx(0.8)
     assert t.describe() == "+0.8 (1 seed)"
 
 
@@ -67,7 +67,7 @@ def test_greater_margin() -> None:
     a, b = [0.60, 0.61, 0.62, 0.60], [0.55, 0.55, 0.56, 0.55]      # differences ≈ 0.055
     assert greater(a, b, margin=0.01).verdict is H
     assert greater(a, b, margin=0.1).verdict is F
-    assert greater(a, b, margin=0.055).verdict is I
+    assert greater(a, b, margin=0.055).verdict is INC
 
 
 def test_greater_rejects_unpaired_lengths() -> None:
@@ -81,30 +81,30 @@ def test_at_most() -> None:
     values = [0.10, 0.12, 0.11, 0.105]
     assert at_most(values, 0.2).verdict is H
     assert at_most(values, 0.05).verdict is F
-    assert at_most(values, float(np.mean(values))).verdict is I
-    assert at_most([0.1], 0.5).verdict is I
+    assert at_most(values, float(np.mean(values))).verdict is INC
+    assert at_most([0.1], 0.5).verdict is INC
     t = at_most(values, 0.2)
     assert (t.mean, t.lo, t.hi, t.n) == pytest.approx((*mean_interval(values), 4))
 
 
 def test_all_of() -> None:
     assert all_of([H, H, H]) is H
-    assert all_of([H, F, I]) is F
-    assert all_of([H, I]) is I
-    assert all_of([]) is I
+    assert all_of([H, F, INC]) is F
+    assert all_of([H, INC]) is INC
+    assert all_of([]) is INC
 
 
 def test_most_of() -> None:
-    assert most_of([H, H, I]) is H
-    assert most_of([H, H, F]) is I              # a failure blocks 'holds'
+    assert most_of([H, H, INC]) is H
+    assert most_of([H, H, F]) is INC              # a failure blocks 'holds'
     assert most_of([F, F, H]) is F
-    assert most_of([H, I]) is I                 # exactly half is not more than half
-    assert most_of([H, I], share=0.4) is H
-    assert most_of([]) is I
+    assert most_of([H, INC]) is INC                 # exactly half is not more than half
+    assert most_of([H, INC], share=0.4) is H
+    assert most_of([]) is INC
 
 
 def test_tally() -> None:
-    assert tally([H, H, F, I]) == "2 hold, 1 fail, 1 inconclusive of 4"
+    assert tally([H, H, F, INC]) == "2 hold, 1 fail, 1 inconclusive of 4"
     assert tally([]) == "0 hold, 0 fail, 0 inconclusive of 0"
 
 
@@ -112,7 +112,7 @@ def test_from_pvalue() -> None:
     assert from_pvalue(0.001, True) is H
     assert from_pvalue(0.001, False) is F
     assert from_pvalue(0.7, True) is F
-    assert from_pvalue(0.1, True) is I
+    assert from_pvalue(0.1, True) is INC
     assert from_pvalue(0.03, True, alpha=0.05) is H
 
 

@@ -17,13 +17,7 @@ import lib.data
 import lib.paths
 from lib.data import DataError, ImageSet, load, stratified_split, stratified_subset, synthetic_images
 
-@pytest.fixture(autouse=True, scope="module")
-def _data_tests_single_thread():
-    """Tiny tensors: one intra-op thread avoids OpenMP hand-off costs on a busy 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("single_thread")   # tests/conftest.py
 
 
 # ------------------------------------------------------------------------------------ helpers

@@ -1,5 +1,5 @@
 """ImageNet path of Pixel Deflection's `paper` profile, offline: `lib.data`'s `imagenet:PATH` on a tiny
-synthetic `val/<wnid>/*.JPEG` tree, and `lib.pretrained`'s three torchvision classifiers with random
+synthetic `val/<wnid>/*.JPEG` tree, and `lib.papers.pixel_deflection.pretrained`'s three torchvision classifiers with random
 weights (forward, CAM parts, equivalence with torchvision's own forward) and with missing or fake
 checkpoints under a temporary TORCH_HOME (downloads are patched to fail, never attempted for real).
 """
@@ -15,9 +15,17 @@ import torch.nn.functional as F
 
 import lib.data
 from lib.data import DataError
-from lib.methods.pixel_deflection import CamParts, cam_parts, robust_cam
-from lib.pretrained import (IMAGENET_MEAN, IMAGENET_STD, ImageNetClassifier, ImageNetModel, WeightsMissing,
-                            build_torchvision, checkpoint_path, load_imagenet_model)
+from lib.papers.pixel_deflection.method import CamParts, cam_parts, robust_cam
+from lib.papers.pixel_deflection.pretrained import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    ImageNetClassifier,
+    ImageNetModel,
+    WeightsMissing,
+    build_torchvision,
+    checkpoint_path,
+    load_imagenet_model,
+)
 
 # creation order differs from sorted order: label = index in the *sorted* wnid list is pinned
 WNIDS = {"n03000003": 200, "n01000001": 40, "n02000002": 120}   # wnid -> red value of its images
@@ -143,7 +151,7 @@ def random_models(images) -> dict[ImageNetModel, tuple[ImageNetClassifier, torch
         torch.manual_seed(0)
         model = load_imagenet_model(name, weights="random")
         seen = []
-        hook = model.trunk.register_forward_hook(lambda module, args, output: seen.append(output))
+        hook = model.trunk.register_forward_hook(lambda module, args, output, seen=seen: seen.append(output))
         with torch.no_grad():
             logits = model(images)
         hook.remove()

@@ -1,4 +1,4 @@
-"""Table 4.6 baselines (`lib.methods.input_defences`): reference equality and shapes."""
+"""Table 4.6 baselines (`lib.papers.pixel_deflection.input_defences`): reference equality and shapes."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 import torch
 from scipy import ndimage
 
-from lib.methods import input_defences as D
+from lib.papers.pixel_deflection import input_defences as D
 
 
 def _images(n: int = 3, size: int = 12, seed: int = 0) -> torch.Tensor:

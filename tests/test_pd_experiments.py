@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from lib import attacks, config, models
-from lib.experiments import pixel_deflection as ex
-from lib.figures import pixel_deflection as figs
-from lib.methods import pixel_deflection as PD
+from lib.papers.pixel_deflection import method as PD
+from lib.papers.pixel_deflection import protocol as ex
+from lib.papers.pixel_deflection import render as figs
 
 SMOKE = {"PROFILE": "smoke", "DATA": "synthetic", "DEVICE": "cpu", "MODELS": ["vgg_gap"], "WIDTHS": {"vgg_gap": 8},
          "WEIGHTS": "random", "TRAIN_SIZE": 0, "TRAIN_EPOCHS": 1, "LR": 0.002, "MODEL_SEED": 0, "N_IMAGES": 12,

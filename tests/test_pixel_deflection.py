@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from lib import models
-from lib.methods import pixel_deflection as PD
+from lib.papers.pixel_deflection import method as PD
 
 
 def _gen(seed: int) -> torch.Generator:

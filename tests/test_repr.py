@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from lib import models
-from lib.methods import repr as R
+from lib.papers.repr import method as R
 
 
 def _train_steps(model, opt, dropper, steps: int, seed: int = 0, size: int = 16) -> None:

@@ -1,4 +1,4 @@
-"""Tests of lib.methods.selective_finetuning (Bianchi et al., selective CNN-filter fine-tuning)."""
+"""Tests of lib.papers.selective_finetuning.method (Bianchi et al., selective CNN-filter fine-tuning)."""
 from __future__ import annotations
 
 import math
@@ -9,7 +9,7 @@ import torch
 from scipy.spatial.distance import cdist
 from scipy.stats import wasserstein_distance
 
-from lib.methods import selective_finetuning as sf
+from lib.papers.selective_finetuning import method as sf
 
 
 def _scipy_emd(clean: torch.Tensor, distorted: torch.Tensor) -> np.ndarray:

@@ -8,14 +8,7 @@ from lib import models, train
 from lib.data import load
 from lib.train import TrainConfig, fit
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _train_tests_single_thread():
-    """Tiny models: one intra-op thread avoids OpenMP hand-off costs on a busy 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("single_thread")   # tests/conftest.py
 
 
 @pytest.fixture(scope="module")

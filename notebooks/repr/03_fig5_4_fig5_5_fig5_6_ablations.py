@@ -23,35 +23,12 @@
 # > different S1/S2 values. For clarity, these experiments only shows results with S1 = S2.
 
 # %% tags=["parameters"]
-PROFILE = "smoke"                 # smoke | quick | paper; these defaults are the smoke profile
-DATA = "synthetic"                # auto | cifar10 | imagefolder:PATH | synthetic
-DEVICE = "auto"                   # auto | cpu | cuda
-SEEDS = [0, 1]                    # initialisation, batch order, random ranking, re-initialisation
-TRAIN_SIZE = 256                  # training images (stratified subset; 0 is the whole training split)
-VAL_SIZE = 100                    # held-out images for data-driven rankings (Oracle etc.; thesis 5K)
-TEST_SIZE = 200                   # test images for every final accuracy
-CURVE_SIZE = 100                  # the first test images of the per-epoch curves (0: all)
-DEPTH = 3                         # conv layers n of C^n(X)
-WIDTH = 8                         # filters per layer X (thesis 32)
-POOL = "thirds"                   # none | each | thirds (2x2 max-pools; the thesis does not say)
-EPOCHS = 5                        # total epochs (thesis 100)
-S1 = 1                            # epochs of full training before each drop (thesis 20)
-S2 = 1                            # epochs of sub-network training (thesis 10)
-PRUNE = 0.3                       # fraction of all filters dropped (thesis 30%)
-CYCLES = 2                        # RePr iterations N (thesis 3)
-OPTIMIZER = "sgd"                 # sgd | momentum | adam | rmsprop
-LR = 0.05                         # learning rate (thesis: SGD 0.01)
-BATCH_SIZE = 64                   # images per step (not given in the thesis)
-NO_CACHE = False                  # True retrains every run
-PRUNE_FRACTIONS = [0.0, 0.1, 0.3, 0.5]   # Fig. 5.4 x-axis (0 is standard training)
-MANY_CYCLES = 3                   # Fig. 5.5: RePr iterations (thesis text: N is 28)
-OPTIMIZERS = {"sgd": 0.05, "adam": 0.001}   # Fig. 5.6 left: optimizer -> learning rate
-S_VALUES = [1, 2]                 # Fig. 5.6 right: S1 is S2 values (epochs)
+PROFILE = "smoke"   # smoke | quick | paper. Every parameter, its meaning and its value per profile:
+                    # lib/papers/repr/params.py; override one with papermill / runall.py -p NAME VALUE
 
 # %%
 import lib
-from lib.experiments import repr as ex
-from lib.figures import repr as figures
+from lib.papers.repr import protocol, render
 
 cfg = lib.config.resolve("repr", globals())
 
@@ -59,16 +36,16 @@ cfg = lib.config.resolve("repr", globals())
 # ## Fig. 5.4
 
 # %%
-figures.fig5_4(cfg, ex.run_fig5_4(cfg))
+render.fig5_4(cfg, protocol.run_fig5_4(cfg))
 
 # %% [markdown]
 # ## Fig. 5.5
 
 # %%
-figures.fig5_5(cfg, ex.run_fig5_5(cfg))
+render.fig5_5(cfg, protocol.run_fig5_5(cfg))
 
 # %% [markdown]
 # ## Fig. 5.6
 
 # %%
-figures.fig5_6(cfg, ex.run_fig5_6(cfg))
+render.fig5_6(cfg, protocol.run_fig5_6(cfg))

@@ -23,33 +23,12 @@
 # > 0.5. Right: No Dropout.
 
 # %% tags=["parameters"]
-PROFILE = "smoke"                 # smoke | quick | paper; these defaults are the smoke profile
-DATA = "synthetic"                # auto | cifar10 | imagefolder:PATH | synthetic
-DEVICE = "auto"                   # auto | cpu | cuda
-SEEDS = [0, 1]                    # initialisation, batch order, random ranking, re-initialisation
-TRAIN_SIZE = 256                  # training images (stratified subset; 0 is the whole training split)
-VAL_SIZE = 100                    # held-out images for data-driven rankings (Oracle etc.; thesis 5K)
-TEST_SIZE = 200                   # test images for every final accuracy
-CURVE_SIZE = 100                  # the first test images of the per-epoch curves (0: all)
-DEPTH = 3                         # conv layers n of C^n(X)
-WIDTH = 8                         # filters per layer X (thesis 32)
-POOL = "thirds"                   # none | each | thirds (2x2 max-pools; the thesis does not say)
-EPOCHS = 5                        # total epochs (thesis 100)
-S1 = 1                            # epochs of full training before each drop (thesis 20)
-S2 = 1                            # epochs of sub-network training (thesis 10)
-PRUNE = 0.3                       # fraction of all filters dropped (thesis 30%)
-CYCLES = 2                        # RePr iterations N (thesis 3)
-OPTIMIZER = "sgd"                 # sgd | momentum | adam | rmsprop
-LR = 0.05                         # learning rate (thesis: SGD 0.01)
-BATCH_SIZE = 64                   # images per step (not given in the thesis)
-NO_CACHE = False                  # True retrains every run
-LR_SCHEDULES = {"step": {"lr": 0.1}, "cyclic": {"lr": 0.001, "lr_amplitude": 0.005, "lr_period": 2.5}}   # period in epochs (thesis 50 of 100)
-DROPOUT = 0.5                     # dropout probability before the classifier (Fig. 5.8)
+PROFILE = "smoke"   # smoke | quick | paper. Every parameter, its meaning and its value per profile:
+                    # lib/papers/repr/params.py; override one with papermill / runall.py -p NAME VALUE
 
 # %%
 import lib
-from lib.experiments import repr as ex
-from lib.figures import repr as figures
+from lib.papers.repr import protocol, render
 
 cfg = lib.config.resolve("repr", globals())
 
@@ -57,10 +36,10 @@ cfg = lib.config.resolve("repr", globals())
 # ## Fig. 5.7
 
 # %%
-figures.fig5_7(cfg, ex.run_fig5_7(cfg), ex.base_run(cfg).schedule)
+render.fig5_7(cfg, protocol.run_fig5_7(cfg))
 
 # %% [markdown]
 # ## Fig. 5.8
 
 # %%
-figures.fig5_8(cfg, ex.run_fig5_8(cfg), ex.base_run(cfg).schedule)
+render.fig5_8(cfg, protocol.run_fig5_8(cfg))

@@ -29,28 +29,12 @@
 # (6/8 for CIFAR-10, 19/24 for CIFAR-100).
 
 # %% tags=["parameters"]
-PROFILE = "smoke"                 # smoke | quick | paper; these defaults are the smoke profile
-DATA = "synthetic"                # CIFAR-10 net's data: auto | cifar10 | imagefolder:PATH | synthetic
-DATA_ALLCONV = None               # All-Conv data; None: same as DATA (paper: cifar100)
-DEVICE = "auto"                   # auto | cpu | cuda
-SEEDS = [0, 1]                    # ranking repetitions: different image pairs and noise draws
-BASELINE_SEED = 0                 # initialisation / batch order of the clean baselines
-MAX_EPOCHS = 3                    # baseline training: epoch cap
-PATIENCE = 2                      # baseline early stopping patience, epochs (paper: 15)
-BATCH_SIZE = 128                  # baseline batch size
-ALLCONV_WIDTH = 8                 # filters in All-Conv's first three layers (paper: 96)
-ALLCONV_TRAIN_SIZE = 0            # All-Conv training images (0: the whole training split)
-NETS = ["cifar10_net", "allconv_bn"]  # baselines to analyse
-FIG4_LEVELS = {"blur": 1.25, "awgn": 15.0}  # blur σ in px (kernel 4σ); AWGN σ on 0–255
-N_RANK = 200                      # (clean, distorted) training pairs that vote
-FRACTION = 0.25                   # share of filters called "most susceptible"
-N_SPATIAL = 1                     # pairs for the 1-D vs spatial EMD check (spatial: ~0.1 s per map pair)
-NO_CACHE = False                  # True recomputes baselines and rankings
+PROFILE = "smoke"   # smoke | quick | paper. Every parameter, its meaning and its value per profile:
+                    # lib/papers/selective_finetuning/params.py; override one with papermill / runall.py -p NAME VALUE
 
 # %%
 import lib
-from lib.experiments import selective_finetuning as sf
-from lib.figures import selective_finetuning as figures
+from lib.papers.selective_finetuning import protocol, render
 
 cfg = lib.config.resolve("selective_finetuning", globals())
 
@@ -58,14 +42,14 @@ cfg = lib.config.resolve("selective_finetuning", globals())
 # ## Baselines (trained on clean images, cached)
 
 # %%
-print({net: f"{sf.baseline(cfg, net)[1]['test_acc']:.1%} clean test accuracy" for net in NETS})
+print({net: f"{protocol.baseline(cfg, net)[1]['test_acc']:.1%} clean test accuracy" for net in cfg.p.NETS})
 
 # %% [markdown]
 # ## Fig. 4 and the blur/AWGN overlap
 
 # %%
-res = sf.run_fig4(cfg)
-figures.fig4(cfg, res)
+res = protocol.run_fig4(cfg)
+render.fig4(cfg, res)
 
 # %% [markdown]
 # ## Check: does the reading of "EMD" matter?
@@ -73,5 +57,5 @@ figures.fig4(cfg, res)
 # values; here the spatial EMD (mass over pixel positions) ranks the same pairs on a small subset.
 
 # %%
-res_emd = sf.run_emd_readings(cfg)
-figures.emd_readings(cfg, res_emd)
+res_emd = protocol.run_emd_readings(cfg)
+render.emd_readings(cfg, res_emd)

@@ -28,36 +28,12 @@
 # rule (size 4σ) makes the mildest blur (σ = 0.25, kernel 1) the identity.
 
 # %% tags=["parameters"]
-PROFILE = "smoke"                 # smoke | quick | paper; these defaults are the smoke profile
-DATA = "synthetic"                # CIFAR-10 net's data: auto | cifar10 | imagefolder:PATH | synthetic
-DATA_ALLCONV = None               # All-Conv data; None: same as DATA (paper: cifar100)
-DEVICE = "auto"                   # auto | cpu | cuda
-SEEDS = [0, 1]                    # fine-tuning repetitions: image subsets, noise draws, batch order
-BASELINE_SEED = 0                 # initialisation / batch order of the clean baselines
-MAX_EPOCHS = 3                    # baseline training: epoch cap
-PATIENCE = 2                      # baseline early stopping patience, epochs (paper: 15)
-BATCH_SIZE = 128                  # baseline batch size
-ALLCONV_WIDTH = 8                 # filters in All-Conv's first three layers (paper: 96)
-ALLCONV_TRAIN_SIZE = 0            # All-Conv training images (0: the whole training split)
-N_RANK = 200                      # (clean, distorted) training pairs that vote in the rankings
-FRACTION = 0.25                   # share of each layer's filters fine-tuned ("most" / "least")
-TEST_SIZE = 500                   # distorted test images per accuracy
-FT_STEPS = 8                      # fine-tuning: optimiser steps at most
-FT_EVAL_EVERY = 4                 # fine-tuning: steps between validation checks
-FT_PATIENCE = 2                   # fine-tuning: checks without improvement before stopping
-FT_BATCH = 32                     # fine-tuning batch size
-FT_LR = 0.001                     # fine-tuning Adam learning rate (Adam's default)
-FT_VAL_SIZE = 200                 # distorted validation images for early stopping
-NO_CACHE = False                  # True recomputes baselines, rankings and fine-tuned models
-NETS = ["cifar10_net", "allconv_bn"]  # baselines to fine-tune
-FT_SIZES = [50, 200]              # numbers of distorted training images (x axis)
-FIG5_LEVELS = {"cifar10_net": {"awgn": [15.0], "blur": [1.25]},
-               "allconv_bn": {"awgn": [15.0], "blur": [1.25]}}  # AWGN σ (0–255), blur σ (px)
+PROFILE = "smoke"   # smoke | quick | paper. Every parameter, its meaning and its value per profile:
+                    # lib/papers/selective_finetuning/params.py; override one with papermill / runall.py -p NAME VALUE
 
 # %%
 import lib
-from lib.experiments import selective_finetuning as sf
-from lib.figures import selective_finetuning as figures
+from lib.papers.selective_finetuning import protocol, render
 
 cfg = lib.config.resolve("selective_finetuning", globals())
 
@@ -65,5 +41,5 @@ cfg = lib.config.resolve("selective_finetuning", globals())
 # ## Fine-tuning runs (cached per configuration) and Fig. 5
 
 # %%
-res = sf.run_fig5(cfg)
-figures.fig5(cfg, res)
+res = protocol.run_fig5(cfg)
+render.fig5(cfg, res)

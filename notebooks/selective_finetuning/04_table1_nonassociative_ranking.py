@@ -27,27 +27,12 @@
 # 1-medoid (k-medoids with k = 1), and the two exemplars' activation maps are compared by EMD.
 
 # %% tags=["parameters"]
-PROFILE = "smoke"                 # smoke | quick | paper; these defaults are the smoke profile
-DATA = "synthetic"                # dataset spec: auto | cifar10 | imagefolder:PATH | synthetic
-DATA_ALLCONV = None               # All-Conv data; None: same as DATA (paper: cifar100)
-DEVICE = "auto"                   # auto | cpu | cuda
-SEEDS = [0, 1]                    # repetitions: different clean / noisy halves and noise draws
-BASELINE_SEED = 0                 # initialisation / batch order of the clean baseline
-MAX_EPOCHS = 3                    # baseline training: epoch cap
-PATIENCE = 2                      # baseline early stopping patience, epochs (paper: 15)
-BATCH_SIZE = 128                  # baseline batch size
-ALLCONV_WIDTH = 8                 # filters in All-Conv's first three layers (paper: 96)
-ALLCONV_TRAIN_SIZE = 0            # All-Conv training images (0: the whole training split)
-N_RANK = 200                      # (clean, distorted) training pairs of the associative ranking
-FRACTION = 0.25                   # top share of filters compared
-TABLE1_LEVEL = 15.0               # AWGN σ on 0–255
-TABLE1_N = 400                    # training images split into a clean and a noisy half
-NO_CACHE = False                  # True recomputes the baseline and rankings
+PROFILE = "smoke"   # smoke | quick | paper. Every parameter, its meaning and its value per profile:
+                    # lib/papers/selective_finetuning/params.py; override one with papermill / runall.py -p NAME VALUE
 
 # %%
 import lib
-from lib.experiments import selective_finetuning as sf
-from lib.figures import selective_finetuning as figures
+from lib.papers.selective_finetuning import protocol, render
 
 cfg = lib.config.resolve("selective_finetuning", globals())
 
@@ -55,5 +40,5 @@ cfg = lib.config.resolve("selective_finetuning", globals())
 # ## Table 1, paper beside ours
 
 # %%
-res = sf.run_table1(cfg)
-figures.table1(cfg, res)
+res = protocol.run_table1(cfg)
+render.table1(cfg, res)

@@ -10,7 +10,7 @@ are those papers' settings, scaled to 32×32 where a size is involved (stated pe
   h = 2 (on 0-255 pixels), with scikit-image per image (CPU; a baseline, not a hot path).
 * `random_resize_pad`: Xie et al. 2018, resize to a random size in [S, S'), then zero-pad to S' at a
   random offset; ImageNet 299 -> [299, 331) -> 331, here 32 -> [32, 36) -> 36 (same 1.1 ratio).
-* TVM (Guo et al. 2018) is `lib.methods.pixel_deflection.tv_chambolle` (Chambolle TV denoising,
+* TVM (Guo et al. 2018) is `lib.papers.pixel_deflection.method.tv_chambolle` (Chambolle TV denoising,
   not Guo et al.'s pixel-dropout TV minimisation; stated in the report).
 """
 from __future__ import annotations

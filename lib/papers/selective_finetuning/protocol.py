@@ -1,6 +1,6 @@
 """The experiments of Bianchi et al., *Selective CNN-Filters Fine-Tuning*: one `run_*` per artefact.
 
-Each `run_*(cfg)` returns plain results (DataFrames and dicts) that `lib.figures.selective_finetuning`
+Each `run_*(cfg)` returns a typed result (`results.py`) that `lib.papers.selective_finetuning.render`
 turns into figures, tables and claims. Expensive steps are cached by spec (`lib.cache`): the two
 clean baselines, the per-layer rankings, and every fine-tuned model, so the four notebooks share them.
 
@@ -20,27 +20,36 @@ code change recomputes instead of reusing stale results.
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict
+import sys
+from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 import torch
 from torch import Tensor, nn
 
-import sys
-
 from lib import cache, distortions, models, repro, train
 from lib import data as data_module
 from lib.config import Config
 from lib.data import Dataset, ImageSet, stratified_subset
-from lib.methods import selective_finetuning as sf
+from lib.papers.selective_finetuning import method, results
+from lib.papers.selective_finetuning.results import EmdReadingsResult, Fig4Result, Fig5Result, Fig6Result, Table1Result
 from lib.progress import progress
 
 NETS = {"cifar10_net": ("conv1", "conv2"), "allconv_bn": ("conv1", "conv2", "conv3")}
-CODE = [sys.modules[__name__], sf, distortions, models, train, data_module, repro]   # what cached values depend on
+CODE = [sys.modules[__name__], results, method, distortions, models, train, data_module, repro]   # what cached values depend on
 
 
 # ---------------------------------------------------------------------------------------------
 # Baselines and data
+
+
+@dataclass
+class Memo:
+    """Values computed once per notebook run (`cfg.memo(Memo)`): baselines by net, rankings by
+    (net, kind, level, seed)."""
+
+    baselines: dict[str, tuple[nn.Module, dict]] = field(default_factory=dict)
+    rankings: dict[tuple[str, str, float, int], dict[str, dict[str, Tensor]]] = field(default_factory=dict)
 
 
 def net_data(cfg: Config, net: str) -> Dataset:
@@ -49,15 +58,16 @@ def net_data(cfg: Config, net: str) -> Dataset:
 
 
 def baseline(cfg: Config, net: str) -> tuple[nn.Module, dict]:
-    """The clean baseline of `net` (cached on disk, and once per run in `cfg.memo`)."""
-    if ("baseline", net) not in cfg.memo:
+    """The clean baseline of `net` (cached on disk, and once per run in `cfg.memo(Memo)`)."""
+    memo = cfg.memo(Memo).baselines
+    if net not in memo:
         config = train.TrainConfig(max_epochs=cfg.max_epochs, patience=cfg.patience, batch_size=cfg.batch_size)
         width = cfg.allconv_width if net == "allconv_bn" else None
         size = cfg.allconv_train_size if net == "allconv_bn" else 0
-        cfg.memo["baseline", net] = train.baseline(net, net_data(cfg, net), config, seed=cfg.baseline_seed,
+        memo[net] = train.baseline(net, net_data(cfg, net), config, seed=cfg.baseline_seed,
                                                    width=width, train_size=size, device=cfg.device,
                                                    use_cache=cfg.use_cache)
-    return cfg.memo["baseline", net]
+    return memo[net]
 
 
 def distorted(images: ImageSet, kind: str, level: float, seed: int) -> ImageSet:
@@ -89,8 +99,8 @@ def borda_points(model: nn.Module, clean: ImageSet, kind: str, level: float, lay
         a = models.activations(model, clean.float(sl), list(layers), batch_size)
         b = models.activations(model, dist.float(sl), list(layers), batch_size)
         for layer in layers:
-            d = sf.emd_per_filter(a[layer], b[layer])
-            out[layer]["points"] = out[layer]["points"] + sf.borda_count(d, depth)
+            d = method.emd_per_filter(a[layer], b[layer])
+            out[layer]["points"] = out[layer]["points"] + method.borda_count(d, depth)
             out[layer]["emd"] = out[layer]["emd"] + d.double().sum(0)
     return {layer: {k: v.cpu() for k, v in r.items()} for layer, r in out.items()}
 
@@ -98,8 +108,9 @@ def borda_points(model: nn.Module, clean: ImageSet, kind: str, level: float, lay
 def rankings(cfg: Config, net: str, kind: str, level: float, seed: int) -> dict[str, dict[str, Tensor]]:
     """Cached `borda_points` of every fine-tunable layer of `net` for one distortion level and seed."""
     level = float(level)
-    if ("rankings", net, kind, level, seed) in cfg.memo:
-        return cfg.memo["rankings", net, kind, level, seed]
+    memo = cfg.memo(Memo).rankings
+    if (net, kind, level, seed) in memo:
+        return memo[net, kind, level, seed]
     model, info = baseline(cfg, net)
     data = net_data(cfg, net)
     spec = {"baseline": info["spec"], "kind": kind, "level": level, "seed": seed, "n": cfg.n_rank,
@@ -110,16 +121,16 @@ def rankings(cfg: Config, net: str, kind: str, level: float, seed: int) -> dict[
         return borda_points(model, pairs, kind, level, NETS[net], seed=repro.derive_seed("noise", seed))
 
     result = cache.cached("rankings", spec, compute, enabled=cfg.use_cache, code=CODE)
-    cfg.memo["rankings", net, kind, level, seed] = result
+    memo[net, kind, level, seed] = result
     return result
 
 
 def ranking(result: dict[str, Tensor]) -> Tensor:
     """Filter indices `[F]`, most susceptible first, from one layer's `borda_points` entry."""
-    return sf.rank_from_borda(result["points"], tiebreak=result["emd"])
+    return method.rank_from_borda(result["points"], tiebreak=result["emd"])
 
 
-def run_fig4(cfg: Config) -> pd.DataFrame:
+def run_fig4(cfg: Config) -> Fig4Result:
     """Borda points of every filter of each baseline's first conv layer, for blur and AWGN.
 
     Returns:
@@ -132,13 +143,13 @@ def run_fig4(cfg: Config) -> pd.DataFrame:
             for seed in cfg.seeds:
                 result = rankings(cfg, net, kind, level, seed)["conv1"]
                 points, order = result["points"], ranking(result)
-                top = set(sf.select_filters(order, cfg.fraction, "most").tolist())
+                top = set(method.select_filters(order, cfg.fraction, "most").tolist())
                 rank = torch.empty_like(order)
                 rank[order] = torch.arange(1, len(order) + 1)
                 rows += [{"net": net, "distortion": kind, "level": level, "seed": seed, "filter": f,
                           "points": int(points[f]), "rank": int(rank[f]), "top": f in top}
                          for f in range(len(points))]
-    return pd.DataFrame(rows)
+    return Fig4Result(pd.DataFrame(rows))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -167,7 +178,7 @@ def finetuned(cfg: Config, net: str, kind: str, level: float, n: int, which: str
             "test": cfg.test_size, "n_rank": cfg.n_rank}
 
     def compute() -> dict:
-        selection = {layer: sf.select_filters(ranking(r), cfg.fraction, which).tolist()
+        selection = {layer: method.select_filters(ranking(r), cfg.fraction, which).tolist()
                      for layer, r in rankings(cfg, net, kind, level, seed).items()}
         model = copy.deepcopy(base)
         tr = distorted(stratified_subset(data.train, n, repro.derive_seed("ft-train", seed)), kind, level,
@@ -196,7 +207,7 @@ def baseline_accuracy(cfg: Config, net: str, kind: str | None, level: float | No
     return train.accuracy(model, test.images, test.labels)
 
 
-def run_fig5(cfg: Config) -> pd.DataFrame:
+def run_fig5(cfg: Config) -> Fig5Result:
     """Accuracy on distorted test images vs number of distorted fine-tuning images.
 
     Returns:
@@ -217,7 +228,7 @@ def run_fig5(cfg: Config) -> pd.DataFrame:
         rows += [{"net": net, "distortion": kind, "level": level, "n": n, "which": "baseline", "seed": s,
                   "acc": acc, "steps": 0, "trainable_params": 0, "seconds": 0.0}
                  for n in cfg.ft_sizes for s in cfg.seeds]
-    return pd.DataFrame(rows)
+    return Fig5Result(pd.DataFrame(rows))
 
 
 def hamming_maps(model: nn.Module, sharp: Tensor, noisy: Tensor, layers: tuple[str, ...]) -> dict[str, Tensor]:
@@ -234,11 +245,11 @@ def hamming_maps(model: nn.Module, sharp: Tensor, noisy: Tensor, layers: tuple[s
     return {layer: ((a[layer] > 0) != (b[layer] > 0)).sum(1).float() for layer in layers}
 
 
-def run_fig6(cfg: Config) -> dict:
+def run_fig6(cfg: Config) -> Fig6Result:
     """Hamming-distance maps (sharp vs AWGN) of All-Conv's first three layers: baseline, all, most.
 
     Returns:
-        {"example": {model: {layer: [h, w] map}}, "sums": DataFrame(model, layer, seed, mean_sum)} where
+        `Fig6Result`: example {model: {layer: [h, w] map}}, sums DataFrame(model, layer, seed, mean_sum), where
         mean_sum is the per-image sum of the map averaged over `FIG6_EVAL` test images.
     """
     net, kind, level, n = "allconv_bn", "awgn", cfg.fig6_level, cfg.fig6_n
@@ -261,14 +272,14 @@ def run_fig6(cfg: Config) -> dict:
             rows += [{"model": name, "layer": layer, "seed": seed, "mean_sum": float(m.sum((1, 2)).mean()),
                       "channels": int(models.conv_blocks(model)[layer].conv.out_channels)}
                      for layer, m in maps.items()]
-    return {"example": example, "sums": pd.DataFrame(rows), "level": level, "n": n}
+    return Fig6Result(example, pd.DataFrame(rows), level, n)
 
 
 # ---------------------------------------------------------------------------------------------
 # Non-associative ranking (Table 1)
 
 
-def run_table1(cfg: Config) -> pd.DataFrame:
+def run_table1(cfg: Config) -> Table1Result:
     """Overlap of non-associative (exemplar) top-25% sets with the associative top-25%, per layer.
 
     For each seed, two disjoint halves of `TABLE1_N` training images play the clean set D_C and the
@@ -293,20 +304,20 @@ def run_table1(cfg: Config) -> pd.DataFrame:
         acts_c = models.activations(model, clean.float(), list(layers))
         acts_n = models.activations(model, noisy.float(), list(layers))
         for layer in layers:
-            k_top = sf.select_filters(ranking(truth[layer]), cfg.fraction, "most")
+            k_top = method.select_filters(ranking(truth[layer]), cfg.fraction, "most")
             f = len(truth[layer]["points"])
             for features, metric in (("pixels", "euclidean"), ("FTM", "euclidean"), ("FTM", "hamming")):
                 xc = clean.float().flatten(1) if features == "pixels" else acts_c[layer].flatten(1)
                 xn = noisy.float().flatten(1) if features == "pixels" else acts_n[layer].flatten(1)
-                ic, i_n = sf.exemplar_indices(xc, xn, metric)
-                order = sf.exemplar_ranking(acts_c[layer][ic], acts_n[layer][i_n])
-                top = sf.select_filters(order, cfg.fraction, "most")
+                ic, i_n = method.exemplar_indices(xc, xn, metric)
+                order = method.exemplar_ranking(acts_c[layer][ic], acts_n[layer][i_n])
+                top = method.select_filters(order, cfg.fraction, "most")
                 rows.append({"layer": layer, "features": features, "metric": metric, "seed": seed,
-                             "overlap": sf.overlap(top, k_top), "k": len(k_top), "filters": f})
-    return pd.DataFrame(rows)
+                             "overlap": method.overlap(top, k_top), "k": len(k_top), "filters": f})
+    return Table1Result(pd.DataFrame(rows))
 
 
-def run_emd_readings(cfg: Config) -> pd.DataFrame:
+def run_emd_readings(cfg: Config) -> EmdReadingsResult:
     """Top-25% first-layer filters under the 1-D and the spatial (2-D) reading of the EMD.
 
     Both readings rank the CIFAR-10 net's conv1 filters by Borda count over the same `N_SPATIAL`
@@ -326,12 +337,12 @@ def run_emd_readings(cfg: Config) -> pd.DataFrame:
             a = models.activations(model, pairs.float(), ["conv1"])["conv1"]
             b = models.activations(model, dist.float(), ["conv1"])["conv1"]
             tops = {}
-            for name, fn in (("1d", sf.emd_per_filter), ("spatial", sf.emd_spatial)):
+            for name, fn in (("1d", method.emd_per_filter), ("spatial", method.emd_spatial)):
                 d = fn(a, b)
-                order = sf.rank_from_borda(sf.borda_count(d), tiebreak=d.double().sum(0))
-                tops[name] = sf.select_filters(order, cfg.fraction, "most")
+                order = method.rank_from_borda(method.borda_count(d), tiebreak=d.double().sum(0))
+                tops[name] = method.select_filters(order, cfg.fraction, "most")
             rows.append({"distortion": kind, "level": level, "seed": seed, "pairs": len(pairs),
-                         "filters": a.shape[1], "k": len(tops["1d"]), "overlap": sf.overlap(tops["1d"], tops["spatial"]),
+                         "filters": a.shape[1], "k": len(tops["1d"]), "overlap": method.overlap(tops["1d"], tops["spatial"]),
                          "top_1d": " ".join(map(str, tops["1d"].tolist())),
                          "top_spatial": " ".join(map(str, tops["spatial"].tolist()))})
-    return pd.DataFrame(rows)
+    return EmdReadingsResult(pd.DataFrame(rows))

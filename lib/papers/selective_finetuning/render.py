@@ -1,6 +1,6 @@
 """Bianchi et al., *Selective CNN-Filters Fine-Tuning*: one function per figure / table.
 
-Each function takes the `Config` and the results of the matching `lib.experiments` run, draws the
+Each function takes the `Config` and the results of the matching `lib.papers.selective_finetuning.protocol` run, draws the
 artefact, saves it with its data, puts the paper's numbers beside ours, computes the verdicts of
 the claims the artefact tests, and returns the saved `Record` (it displays itself in notebooks).
 """
@@ -13,25 +13,19 @@ import pandas as pd
 from lib import claims as C
 from lib.config import Config
 from lib.distortions import describe
-from lib.methods import selective_finetuning as sf
+from lib.papers.selective_finetuning.paper import CLAIMS, NET_LABEL, PAPER_FIG4_OVERLAP, PAPER_TABLE1
+from lib.papers.selective_finetuning.results import EmdReadingsResult, Fig4Result, Fig5Result, Fig6Result, Table1Result
 from lib.report import Record
 
 PAPER = "selective_finetuning"
-NET_LABEL = {"cifar10_net": "CIFAR-10 net", "allconv_bn": "All-Conv Net"}
-PAPER_FIG4_OVERLAP = {"cifar10_net": (6, 8), "allconv_bn": (19, 24)}
-PAPER_TABLE1 = pd.DataFrame(
-    {("Layer 1", "Pixels"): ["18/24", "-"], ("Layer 1", "FTM"): ["14/24", "13/24"],
-     ("Layer 2", "Pixels"): ["13/24", "-"], ("Layer 2", "FTM"): ["13/24", "11/24"],
-     ("Layer 3", "Pixels"): ["19/24", "-"], ("Layer 3", "FTM"): ["19/24", "17/24"]},
-    index=pd.Index(["Euclidean", "Hamming"], name="Distance"))
 COLOURS = {"most": "tab:red", "least": "tab:blue", "all": "tab:green", "baseline": "black"}
 
 
 def _data_note(cfg: Config) -> str | None:
     """Say so when the All-Conv artefacts do not run on CIFAR-100 at the paper's width."""
-    spec = cfg.params.get("DATA_ALLCONV") or cfg.params.get("DATA")
-    width = cfg.params.get("ALLCONV_WIDTH")
-    if width is None or (spec == "cifar100" and width == 96):
+    spec = cfg.p.DATA_ALLCONV or cfg.p.DATA
+    width = cfg.p.ALLCONV_WIDTH
+    if spec == "cifar100" and width == 96:
         return None
     return (f"The paper trains the All-Conv Net (width 96) on CIFAR-100; this run uses '{spec}' "
             f"with width {width}" + (" (CIFAR-100 is not available on our machines)." if spec != "cifar100" else "."))
@@ -49,8 +43,9 @@ def _record(cfg: Config, artefact: str, title: str, caption: str) -> Record:
 # Fig. 4
 
 
-def fig4(cfg: Config, res: pd.DataFrame) -> Record:
+def fig4(cfg: Config, result: Fig4Result) -> Record:
     """Borda counts of first-layer filters (nets × distortions) and the blur/AWGN top-25% overlap."""
+    res = result.rows
     rec = _record(cfg, "fig4", "Fig. 4: distortion susceptibility of first-layer filters (Borda counts)",
                   "Distortion susceptibility of convolutional filters in the first convolutional layer of both "
                   "baseline models, tested on clean and blurred image pairs (similar results for AWGN).")
@@ -86,8 +81,8 @@ def fig4(cfg: Config, res: pd.DataFrame) -> Record:
         overlap_rows.append({"net": NET_LABEL[net], "filters": f, "top-25% size": k,
                              "paper": f"{p_paper}/{k_paper}", "ours (mean over seeds)": f"{np.mean(per_seed):.2f}/{k}",
                              "ours per seed": " ".join(map(str, per_seed)),
-                             "chance": f"{sf.chance_overlap(f, k):.2f}/{k}",
-                             "p (min seed vs chance)": sf.chance_overlap_pvalue(f, k, min(per_seed)),
+                             "chance": f"{C.chance_overlap(f, k):.2f}/{k}",
+                             "p (min seed vs chance)": C.chance_overlap_pvalue(f, k, min(per_seed)),
                              "_per_seed": per_seed, "_k": k, "_f": f})
         for kind in kinds:
             d = res[(res.net == net) & (res.distortion == kind)]
@@ -100,24 +95,22 @@ def fig4(cfg: Config, res: pd.DataFrame) -> Record:
     verdicts = [t.verdict for *_, t, _ in share_tests]
     rec.claim(C.Claim(
         "sf.fig4.few_susceptible",
-        "A few first-layer filters are far more susceptible to distortion than the rest: the top 25% collect "
-        "more than half of all Borda points (25% if all filters were equally susceptible).",
+        CLAIMS["sf.fig4.few_susceptible"],
         C.all_of(verdicts),
         "; ".join(f"{NET_LABEL[n]} {k}: top-25% share {np.mean(s):.0%} (seeds {', '.join(f'{x:.0%}' for x in s)}), "
                   f"vs 50%: {t.verdict.value}" for n, k, t, s in share_tests)))
     per_net = []
     for row in overlap_rows:
         k, f, seeds = row["_k"], row["_f"], row["_per_seed"]
-        p = sf.chance_overlap_pvalue(f, k, min(seeds))
+        p = C.chance_overlap_pvalue(f, k, min(seeds))
         per_net.append(C.from_pvalue(p, effect_ok=np.mean(seeds) >= 0.5 * k))
     rec.claim(C.Claim(
         "sf.fig4.type_independent",
-        "The set of most susceptible filters barely depends on the distortion type (paper: 6/8 top-25% filters "
-        "shared by blur and AWGN for CIFAR-10, 19/24 for CIFAR-100).",
+        CLAIMS["sf.fig4.type_independent"],
         C.all_of(per_net),
         "; ".join(f"{NET_LABEL[n]}: {np.mean(r['_per_seed']):.2f}/{r['_k']} shared "
-                  f"(chance {sf.chance_overlap(r['_f'], r['_k']):.2f}, hypergeometric p of worst seed "
-                  f"{sf.chance_overlap_pvalue(r['_f'], r['_k'], min(r['_per_seed'])):.1e}); holds needs p<0.01 "
+                  f"(chance {C.chance_overlap(r['_f'], r['_k']):.2f}, hypergeometric p of worst seed "
+                  f"{C.chance_overlap_pvalue(r['_f'], r['_k'], min(r['_per_seed'])):.1e}); holds needs p<0.01 "
                   f"and ≥ half shared" for n, r in zip(nets, overlap_rows))))
     return rec.save()
 
@@ -134,8 +127,9 @@ def _acc(res: pd.DataFrame, **where) -> list[float]:
     return list(d.sort_values("seed").acc * 100)
 
 
-def fig5(cfg: Config, res: pd.DataFrame) -> Record:
+def fig5(cfg: Config, result: Fig5Result) -> Record:
     """Accuracy on distorted test images vs number of distorted fine-tuning images (most/least/all)."""
+    res = result.rows
     rec = _record(cfg, "fig5", "Fig. 5: fine-tuning most / least / all 25% of filters vs training-set size",
                   "Classification accuracy on distorted inputs as a function of the number of distorted training "
                   "images used for fine-tuning; most / least: the 25% of each layer's filters most / least "
@@ -178,12 +172,12 @@ def fig5(cfg: Config, res: pd.DataFrame) -> Record:
                .agg(lambda s: f"{100 * s.mean():.1f} ± {100 * s.std(ddof=1) if len(s) > 1 else 0:.1f}")
                .unstack("which"))
     rec.table(summary, "fig5_summary", "Test accuracy (%) on distorted images, mean ± sd over seeds.")
-    for claim in fig5_claims(cfg, res):
+    for claim in _fig5_claims(cfg, res):
         rec.claim(claim)
     return rec.save()
 
 
-def fig5_claims(cfg: Config, res: pd.DataFrame) -> list[C.Claim]:
+def _fig5_claims(cfg: Config, res: pd.DataFrame) -> list[C.Claim]:
     """The claims Fig. 5 tests, with verdicts from paired seed-level comparisons (lib.claims)."""
     sizes = sorted(res.n.unique())
     small, large = sizes[0], sizes[-1]
@@ -220,7 +214,7 @@ def fig5_claims(cfg: Config, res: pd.DataFrame) -> list[C.Claim]:
              for c in moderate + strongest for s in sizes]
     out.append(C.Claim(
         "sf.fig5.most_beats_least",
-        "Fine-tuning the 25% most susceptible filters beats the 25% least susceptible in every configuration.",
+        CLAIMS["sf.fig5.most_beats_least"],
         C.all_of([t.verdict for _, t in tests]),
         f"{C.tally([t.verdict for _, t in tests])} configurations (net × distortion × level × n); "
         f"mean gap most−least {np.mean([t.mean for _, t in tests]):+.2f} points; smallest "
@@ -234,7 +228,7 @@ def fig5_claims(cfg: Config, res: pd.DataFrame) -> list[C.Claim]:
             gains.append((c, best, C.at_most(np.array(_acc(res, **cond(*c, large), which=best)) - base, 2.0)))
         out.append(C.Claim(
             "sf.fig5.mild_level_small_gain",
-            "At the mildest distortion level fine-tuning gains about 2 points or less over the baseline.",
+            CLAIMS["sf.fig5.mild_level_small_gain"],
             C.all_of([t.verdict for *_, t in gains]),
             "; ".join(f"{NET_LABEL[c[0]]} {describe(c[1], c[2])}: best ({w}, n={large}) − baseline "
                       f"{t.describe(' pts')}" for c, w, t in gains)))
@@ -245,14 +239,14 @@ def fig5_claims(cfg: Config, res: pd.DataFrame) -> list[C.Claim]:
 # Fig. 6
 
 
-def fig6(cfg: Config, res: dict) -> Record:
+def fig6(cfg: Config, res: Fig6Result) -> Record:
     """Hamming-distance maps between sharp and AWGN activations: baseline, all and most fine-tuned."""
     rec = _record(cfg, "fig6", "Fig. 6: disparity of activations on sharp vs noisy inputs (Hamming maps)",
                   "Hamming distance between binarised feature vectors at corresponding locations for a sharp and a "
                   "Gaussian-noise version of an example image, first three conv layers of the All-Conv Net: (a) "
                   "baseline, (b) all filters fine-tuned, (c) top 25% most susceptible fine-tuned, with "
-                  f"{res['n']} distorted training images; (sum of the map) in each title.")
-    example, sums = res["example"], res["sums"]
+                  f"{res.n} distorted training images; (sum of the map) in each title.")
+    example, sums = res.example, res.sums
     names, layers = list(example), list(next(iter(example.values())))
     fig, axes = plt.subplots(len(names), len(layers), figsize=(3 * len(layers), 2.9 * len(names)), squeeze=False)
     vmax = max(float(m.max()) for maps in example.values() for m in maps.values())
@@ -280,16 +274,14 @@ def fig6(cfg: Config, res: dict) -> Record:
              for m in ("all fine-tuned", "most fine-tuned") for layer in layers]
     rec.claim(C.Claim(
         "sf.fig6.finetuned_more_invariant",
-        "Fine-tuned models' activations are more invariant to the noise than the baseline's (smaller Hamming "
-        "distance between sharp and noisy activations) in each of the first three layers.",
+        CLAIMS["sf.fig6.finetuned_more_invariant"],
         C.all_of([t.verdict for *_, t in tests]),
         "; ".join(f"{layer} baseline−{m}: {t.describe()}" for m, layer, t in tests)))
     tests = [(layer, C.greater(per_seed("all fine-tuned", layer), per_seed("most fine-tuned", layer)))
              for layer in layers]
     rec.claim(C.Claim(
         "sf.fig6.most_slightly_more_invariant",
-        "The model fine-tuned on the most susceptible filters is (slightly) more invariant than the one "
-        "fine-tuned on all filters.",
+        CLAIMS["sf.fig6.most_slightly_more_invariant"],
         C.all_of([t.verdict for _, t in tests]),
         "; ".join(f"{layer} all−most: {t.describe()}" for layer, t in tests)))
     return rec.save()
@@ -299,8 +291,9 @@ def fig6(cfg: Config, res: dict) -> Record:
 # Table 1
 
 
-def table1(cfg: Config, res: pd.DataFrame) -> Record:
+def table1(cfg: Config, result: Table1Result) -> Record:
     """Matches between non-associative (exemplar) and associative top-25% sets, paper beside ours."""
+    res = result.rows
     rec = _record(cfg, "table1", "Table 1: non-associative vs associative ranking (matching top-25% filters)",
                   "Number of matching convolutional filters per layer between the associative ranking and the "
                   f"non-associative ones (All-Conv baseline, AWGN σ = {cfg.table1_level:g}); Pixels: exemplars "
@@ -311,7 +304,7 @@ def table1(cfg: Config, res: pd.DataFrame) -> Record:
     for i, layer in enumerate(layers, 1):
         d = res[res.layer == layer]
         f = int(d.filters.iloc[0])
-        chance[f"Layer {i}"] = f"{sf.chance_overlap(f, k):.2f}/{k}"
+        chance[f"Layer {i}"] = f"{C.chance_overlap(f, k):.2f}/{k}"
         for features in ("Pixels", "FTM"):
             for metric in ("euclidean", "hamming"):
                 g = d[(d.features.str.lower() == features.lower()) & (d.metric == metric)].overlap
@@ -328,14 +321,13 @@ def table1(cfg: Config, res: pd.DataFrame) -> Record:
     rec.data(res, "table1_per_seed")
     tests = []
     for (layer, features, metric), g in res.groupby(["layer", "features", "metric"]):
-        f, ch = int(g.filters.iloc[0]), sf.chance_overlap(int(g.filters.iloc[0]), k)
-        p = sf.pooled_overlap_pvalue(f, k, list(g.overlap))
+        f, ch = int(g.filters.iloc[0]), C.chance_overlap(int(g.filters.iloc[0]), k)
+        p = C.pooled_overlap_pvalue(f, k, list(g.overlap))
         tests.append((f"{layer} {features}/{metric}", C.from_pvalue(p, effect_ok=g.overlap.mean() > ch),
                       f"{g.overlap.mean():.2f}/{k} vs chance {ch:.2f}, p={p:.1e}"))
     rec.claim(C.Claim(
         "sf.table1.above_chance",
-        "Non-associative (exemplar) rankings match the associative top-25% far above chance, in most of the "
-        "layer × feature × distance cells (here: exact hypergeometric test pooled over seeds, p < 0.01).",
+        CLAIMS["sf.table1.above_chance"],
         C.most_of([v for _, v, _ in tests]),
         f"{C.tally([v for _, v, _ in tests])} cells; " + "; ".join(f"{name}: {text} ({v.value})"
                                                                    for name, v, text in tests)))
@@ -345,8 +337,7 @@ def table1(cfg: Config, res: pd.DataFrame) -> Record:
     t = C.greater(list(pixels), list(ftm))
     rec.claim(C.Claim(
         "sf.table1.pixels_closest",
-        "Exemplars found on image pixels give the ranking closest to the associative one (more matches than "
-        "feature-map exemplars under the same Euclidean distance, averaged over layers).",
+        CLAIMS["sf.table1.pixels_closest"],
         t.verdict, f"pixels − feature maps (Euclidean): {t.describe(' matches')} (of {k}, mean over layers)"))
     rec.note("Exemplars are exact 1-medoids of each set of TABLE1_N/2 images (the paper clusters whole datasets; "
              "exact medoids are O(N²) in distance evaluations).")
@@ -357,8 +348,9 @@ def table1(cfg: Config, res: pd.DataFrame) -> Record:
 # Suite check: the two readings of "EMD"
 
 
-def emd_readings(cfg: Config, res: pd.DataFrame) -> Record:
+def emd_readings(cfg: Config, result: EmdReadingsResult) -> Record:
     """How much the top-25% set of the CIFAR-10 net's conv1 changes between 1-D and spatial EMD."""
+    res = result.rows
     rec = _record(cfg, "emd_readings", "Check: 1-D vs spatial EMD rankings (CIFAR-10 net, conv1)",
                   "The paper calls its distance EMD without saying over what. The suite uses the 1-D "
                   "Wasserstein-1 distance between the two maps' activation values (the only reading feasible at "
@@ -371,9 +363,8 @@ def emd_readings(cfg: Config, res: pd.DataFrame) -> Record:
     tests = [C.greater(list(g.overlap), [0.5 * k] * len(g)) for _, g in res.groupby("distortion")]
     rec.claim(C.Claim(
         "sf.check.emd_reading",
-        "Suite check (not a paper claim): the 1-D and the spatial EMD select largely the same top-25% filters "
-        "(more than half shared).",
+        CLAIMS["sf.check.emd_reading"],
         C.all_of([t.verdict for t in tests]),
         "; ".join(f"{d}: mean {g.overlap.mean():.2f}/{k} shared over {len(g)} seeds of {g.pairs.iloc[0]} pairs "
-                  f"(chance {sf.chance_overlap(f, k):.2f})" for d, g in res.groupby("distortion"))))
+                  f"(chance {C.chance_overlap(f, k):.2f})" for d, g in res.groupby("distortion"))))
     return rec.save()

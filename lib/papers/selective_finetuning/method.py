@@ -36,6 +36,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from lib.claims import chance_overlap, chance_overlap_pvalue, pooled_overlap_pvalue  # noqa: F401  (re-exported)
+
 __all__ = [
     "emd_per_filter", "emd_spatial", "borda_count", "rank_from_borda", "Selection",
     "n_selected", "select_filters", "pairwise_distances", "medoid", "kmedoids_pam", "associative_ranking",
@@ -508,41 +510,5 @@ def overlap(a: Tensor, b: Tensor) -> int:
     return int(torch.isin(torch.unique(a), torch.unique(b)).sum().item())
 
 
-def chance_overlap(n_total: int, k: int) -> float:
-    """Expected overlap of two independent uniformly random k-subsets of n_total items.
-
-    The overlap is hypergeometric (population n_total, k successes, k draws), mean k^2 / n:
-    the "chance level" of Table 1 (k = 24 of n = 96 filters -> 6.0).
-    """
-    if not 0 <= k <= n_total:
-        raise ValueError(f"need 0 <= k <= n_total, got k={k}, n_total={n_total}")
-    return k * k / n_total
-
-
-def chance_overlap_pvalue(n_total: int, k: int, observed: int) -> float:
-    """P[X >= observed] for the overlap X of two random k-subsets of n_total (hypergeometric).
-
-    A small value means the observed agreement (e.g. 18/24 of 96 filters) is far above chance.
-    """
-    from scipy.stats import hypergeom
-
-    if not 0 <= k <= n_total:
-        raise ValueError(f"need 0 <= k <= n_total, got k={k}, n_total={n_total}")
-    return float(hypergeom.sf(observed - 1, n_total, k, k))
-
-
-def pooled_overlap_pvalue(n_total: int, k: int, observed: list[int]) -> float:
-    """P[X_1 + … + X_S >= sum(observed)] for S independent chance overlaps (see `chance_overlap_pvalue`).
-
-    Pools repetitions (e.g. seeds that draw disjoint image sets) into one exact test: the null
-    distribution of the sum is the S-fold convolution of the hypergeometric pmf.
-    """
-    from scipy.stats import hypergeom
-
-    if not 0 <= k <= n_total:
-        raise ValueError(f"need 0 <= k <= n_total, got k={k}, n_total={n_total}")
-    pmf = hypergeom.pmf(np.arange(k + 1), n_total, k, k)
-    total = np.array([1.0])
-    for _ in observed:
-        total = np.convolve(total, pmf)
-    return float(min(1.0, total[int(sum(observed)):].sum()))
+# chance_overlap, chance_overlap_pvalue, pooled_overlap_pvalue: the chance level of an overlap of two random
+# k-subsets is a verdict statistic, in `lib.claims` (renderers use it without importing this module).

@@ -1,9 +1,9 @@
 """Thesis chapter 5 (RePr): the runs behind every figure and table, one `run_*` per artefact.
 
 Every trained network is one `Run` (architecture, schedule, training spec, seed) trained by
-`lib.methods.repr.train` and cached on disk by its full description, the data fingerprint, the device
+`lib.papers.repr.method.train` and cached on disk by its full description, the data fingerprint, the device
 type and the source of the modules it depends on; within one notebook run it is also kept in
-`cfg.memo`. Notebooks that ask for the same run (e.g. the standard C^3(32) of Fig. 5.1, Table 5.1,
+`cfg.memo(Memo)`. Notebooks that ask for the same run (e.g. the standard C^3(32) of Fig. 5.1, Table 5.1,
 Figs 5.6-5.8, Tables 5.2-5.3) share it.
 
 Data (every run): a stratified `TRAIN_SIZE` subset of the training split (fixed, split seed 0), a
@@ -27,10 +27,22 @@ from lib import cache, cca, models, repro
 from lib import data as data_module
 from lib.config import Config
 from lib.data import ImageSet, stratified_subset
-from lib.methods import repr as R
+from lib.papers.repr import method, results
+from lib.papers.repr.results import (
+    CcaMatrix,
+    CcaResult,
+    Curves,
+    Fig5_1Result,
+    Fig5_3Result,
+    Fig5_4Result,
+    Fig5_5Result,
+    Fig5_6Result,
+    Fig5_9Result,
+    Finals,
+)
 from lib.progress import progress
 
-CODE = [sys.modules[__name__], R, models, data_module, repro]   # what cached runs depend on
+CODE = [sys.modules[__name__], results, method, models, data_module, repro]   # what cached runs depend on
 
 
 @dataclass(frozen=True)
@@ -42,8 +54,8 @@ class Run:
     width: int = 32
     pool: str = "thirds"
     dropout: float = 0.0
-    schedule: R.Schedule = field(default_factory=lambda: R.Schedule(epochs=17, s1=3, s2=2))
-    spec: R.TrainSpec = field(default_factory=R.TrainSpec)
+    schedule: method.Schedule = field(default_factory=lambda: method.Schedule(epochs=17, s1=3, s2=2))
+    spec: method.TrainSpec = field(default_factory=method.TrainSpec)
     seed: int = 0
     teacher: "Run | None" = None        # knowledge distillation from this run's final model
     snapshots: tuple[int, ...] = ()
@@ -57,6 +69,15 @@ class Run:
         d = asdict(self)
         d["teacher"] = self.teacher.describe() if self.teacher else None
         return d
+
+
+@dataclass
+class Memo:
+    """Values computed once per notebook run (`cfg.memo(Memo)`): the data splits, and each `Run`'s
+    training history by `repr(run)`."""
+
+    splits: dict[str, ImageSet] | None = None
+    runs: dict[str, dict] = field(default_factory=dict)
 
 
 def build(run: Run, num_classes: int) -> nn.Module:
@@ -75,25 +96,26 @@ def build(run: Run, num_classes: int) -> nn.Module:
 
 def splits(cfg: Config) -> dict[str, ImageSet]:
     """The fixed train / val / test subsets every run uses (module docstring)."""
-    if "splits" not in cfg.memo:
+    memo = cfg.memo(Memo)
+    if memo.splits is None:
         data = cfg.dataset()
         test = stratified_subset(data.test, cfg.test_size, 0) if cfg.test_size else data.test
         # Shuffled once (seed 0): the per-epoch curves use the first CURVE_SIZE test images, and image
         # folders list their images class by class, so an unshuffled head would hold a few classes only.
         test = test.take(torch.randperm(len(test), generator=torch.Generator().manual_seed(0)).to(test.labels.device))
-        cfg.memo["splits"] = {
+        memo.splits = {
             "train": stratified_subset(data.train, cfg.train_size, 0) if cfg.train_size else data.train,
             "val": stratified_subset(data.val, cfg.val_size, 0) if cfg.val_size else data.val,
             "test": test,
         }
-    return cfg.memo["splits"]
+    return memo.splits
 
 
 def base_run(cfg: Config, **changes) -> Run:
     """The notebook's default run (C^DEPTH(WIDTH), RePr schedule and training spec from the parameters),
     with `changes` applied; `schedule` / `spec` changes are given as dicts of fields."""
-    schedule = R.Schedule(epochs=cfg.epochs, s1=cfg.s1, s2=cfg.s2, fraction=cfg.prune, cycles=cfg.cycles)
-    spec = R.TrainSpec(optimizer=cfg.optimizer, lr=cfg.lr, batch_size=cfg.batch_size, criterion="ortho")
+    schedule = method.Schedule(epochs=cfg.epochs, s1=cfg.s1, s2=cfg.s2, fraction=cfg.prune, cycles=cfg.cycles)
+    spec = method.TrainSpec(optimizer=cfg.optimizer, lr=cfg.lr, batch_size=cfg.batch_size, criterion="ortho")
     run = Run(depth=cfg.depth, width=cfg.width, pool=cfg.pool, schedule=schedule, spec=spec, snapshots=(cfg.s1,))
     schedule_changes, spec_changes = changes.pop("schedule", {}), changes.pop("spec", {})
     run = replace(run, **changes)
@@ -106,10 +128,10 @@ def standard(run: Run) -> Run:
 
 
 def train_run(cfg: Config, run: Run) -> dict:
-    """History of `run` (see `lib.methods.repr.train`) plus `state_dict` of the final model; cached."""
-    key = ("run", repr(run))
-    if key in cfg.memo:
-        return cfg.memo[key]
+    """History of `run` (see `lib.papers.repr.method.train`) plus `state_dict` of the final model; cached."""
+    key, memo = repr(run), cfg.memo(Memo).runs
+    if key in memo:
+        return memo[key]
     data, sets = cfg.dataset(), splits(cfg)
     spec = {"run": run.describe(), "data": data.fingerprint, "data_spec": data.spec,
             "sizes": {k: len(v) for k, v in sets.items()}, "curve_size": cfg.curve_size, "device": cfg.device.type}
@@ -122,14 +144,14 @@ def train_run(cfg: Config, run: Run) -> dict:
                 teacher_logits = torch.cat([teacher(x.float() / 255) for x in sets["train"].images.split(1000)])
         model = build(run, data.num_classes).to(cfg.device)
         bar = (lambda it: progress(it, run.label(), total=run.schedule.epochs))
-        hist = R.train(model, sets["train"].images, sets["train"].labels, sets["test"].images, sets["test"].labels,
+        hist = method.train(model, sets["train"].images, sets["train"].labels, sets["test"].images, sets["test"].labels,
                        run.schedule, run.spec, run.seed, sets["val"].images, sets["val"].labels,
                        teacher_logits=teacher_logits, snapshots=run.snapshots, curve_size=cfg.curve_size,
                        progress=bar)
         return hist | {"state_dict": {k: v.cpu() for k, v in model.state_dict().items()}}
 
-    cfg.memo[key] = cache.cached("repr_run", spec, compute, enabled=cfg.use_cache, code=CODE)
-    return cfg.memo[key]
+    memo[key] = cache.cached("repr_run", spec, compute, enabled=cfg.use_cache, code=CODE)
+    return memo[key]
 
 
 def model_of(cfg: Config, run: Run, state: dict | None = None) -> nn.Module:
@@ -170,16 +192,16 @@ def finals(cfg: Config, runs: dict[str, list[Run]]) -> pd.DataFrame:
 # Fig. 5.1, Table 5.1, Fig. 5.3
 
 
-def run_fig5_1(cfg: Config) -> dict:
+def run_fig5_1(cfg: Config) -> Fig5_1Result:
     """Standard vs RePr (Oracle ranking, as the thesis's Fig. 5.1) on C^3(32): curves and drop events."""
     runs = {"standard": [standard(base_run(cfg, seed=s)) for s in cfg.seeds],
             "RePr (Oracle)": [base_run(cfg, seed=s, spec={"criterion": "oracle"}) for s in cfg.seeds],
             "RePr (Ortho)": [base_run(cfg, seed=s) for s in cfg.seeds]}
     events = [dict(e, group=g, seed=r.seed) for g, rs in runs.items() for r in rs for e in train_run(cfg, r)["events"]]
-    return {"curves": curves(cfg, runs), "events": pd.DataFrame(events), "schedule": base_run(cfg).schedule}
+    return Fig5_1Result(curves(cfg, runs), pd.DataFrame(events), base_run(cfg).schedule)
 
 
-def run_table5_1(cfg: Config) -> pd.DataFrame:
+def run_table5_1(cfg: Config) -> Finals:
     """Final test accuracy of standard training and of RePr under each ranking criterion (`CRITERIA`),
     plus the Ortho variants of `ORTHO_VARIANTS`: `public` (the official code's whole-tensor,
     signed-mean score) and `skip_first` (first conv layer left out of the ranking)."""
@@ -189,10 +211,10 @@ def run_table5_1(cfg: Config) -> pd.DataFrame:
     for variant in cfg.ortho_variants:   # beyond the thesis: how the Ortho reading changes the result
         spec = {"public": {"criterion": "ortho_public"}, "skip_first": {"rank_layers": "skip_first"}}[variant]
         runs[f"ortho:{variant}"] = [base_run(cfg, seed=s, spec=spec) for s in cfg.seeds]
-    return finals(cfg, runs)
+    return Finals(finals(cfg, runs))
 
 
-def run_fig5_3(cfg: Config) -> pd.DataFrame:
+def run_fig5_3(cfg: Config) -> Fig5_3Result:
     """Every criterion's per-filter priority beside the greedy Oracle's accuracy drop, on the standard
     C^3(32) at the first drop point (epoch S1) and at the end of training, per seed.
 
@@ -207,24 +229,24 @@ def run_fig5_3(cfg: Config) -> pd.DataFrame:
         sets = splits(cfg)
         for stage, state in (("epoch S1", h["snapshots"][s1]), ("end", h["state_dict"])):
             model = model_of(cfg, run, state)
-            oracle = R.oracle_drops(model, sets["val"].images, sets["val"].labels)
+            oracle = method.oracle_drops(model, sets["val"].images, sets["val"].labels)
             for criterion in [*cfg.criteria, *(["ortho_public"] if "public" in cfg.ortho_variants else [])]:
                 if criterion == "oracle":
                     continue
                 gen = torch.Generator().manual_seed(seed)
-                pr = R.rank_filters(model, criterion, sets["val"].images, sets["val"].labels, generator=gen)
+                pr = method.rank_filters(model, criterion, sets["val"].images, sets["val"].labels, generator=gen)
                 for layer, values in pr.items():
                     for f, v in enumerate(values.tolist()):
                         rows.append({"seed": seed, "stage": stage, "criterion": criterion, "layer": layer,
                                      "filter": f, "importance": -v, "oracle_drop": 100 * float(oracle[layer][f])})
-    return pd.DataFrame(rows)
+    return Fig5_3Result(pd.DataFrame(rows))
 
 
 # ---------------------------------------------------------------------------------------------
 # Figs 5.2 and 5.11 (C^2(32): CCA of filter activations, Oracle histogram)
 
 
-def run_cca(cfg: Config) -> dict:
+def run_fig5_2_fig5_11(cfg: Config) -> CcaResult:
     """C^2(WIDTH) standard and RePr (Ortho): per-layer filter-by-filter canonical correlations on
     `CCA_IMAGES` test images (`lib.cca.filter_correlation_matrix`), the same for the untrained
     network (random He-normal weights; the thesis's 'random' reference) and the greedy-Oracle test
@@ -245,10 +267,10 @@ def run_cca(cfg: Config) -> dict:
             for layer, a in acts.items():
                 m = cca.filter_correlation_matrix(a, method=cfg.cca_method, max_dims=cfg.cca_dims)
                 out["matrices"].append({"model": name, "seed": seed, "layer": layer, "matrix": m.cpu().numpy()})
-        drops = R.oracle_drops(variants["standard"], sets["test"].images, sets["test"].labels)
+        drops = method.oracle_drops(variants["standard"], sets["test"].images, sets["test"].labels)
         out["oracle"] += [{"seed": seed, "layer": layer, "filter": f, "drop_pts": 100 * float(v)}
                           for layer, d in drops.items() for f, v in enumerate(d.tolist())]
-    return {"matrices": out["matrices"], "oracle": pd.DataFrame(out["oracle"]), "finals": pd.DataFrame(out["finals"])}
+    return CcaResult([CcaMatrix(**m) for m in out["matrices"]], pd.DataFrame(out["oracle"]), pd.DataFrame(out["finals"]))
 
 
 @torch.no_grad()
@@ -271,7 +293,7 @@ def layer_activations(model: nn.Module, images: torch.Tensor, batch_size: int = 
 # Figs 5.4-5.8
 
 
-def run_fig5_4(cfg: Config) -> pd.DataFrame:
+def run_fig5_4(cfg: Config) -> Fig5_4Result:
     """RePr (Ortho) with each pruned fraction in `PRUNE_FRACTIONS` (0 = standard): final test
     accuracy and the thesis's statistic, test accuracy averaged over the `S2` epochs after the
     first drop (thesis: "average test accuracy over 5 epochs starting from epoch 20")."""
@@ -283,10 +305,10 @@ def run_fig5_4(cfg: Config) -> pd.DataFrame:
             window = h["test_acc"][cfg.s1:cfg.s1 + max(cfg.s2, 1)]
             rows.append({"prune_pct": 100 * p, "seed": seed, "test_acc": 100 * h["final_test_acc"],
                          "window_acc": 100 * float(np.mean(window))})
-    return pd.DataFrame(rows)
+    return Fig5_4Result(pd.DataFrame(rows))
 
 
-def run_fig5_5(cfg: Config) -> dict:
+def run_fig5_5(cfg: Config) -> Fig5_5Result:
     """Many RePr iterations (`MANY_CYCLES`): train and test accuracy at the end of each cycle (just
     before the next drop), RePr vs standard over the same epochs."""
     cycles = cfg.many_cycles
@@ -296,10 +318,10 @@ def run_fig5_5(cfg: Config) -> dict:
     c = curves(cfg, runs)
     ends = {(i + 1) * (cfg.s1 + cfg.s2) + cfg.s1: i + 1 for i in range(cycles)} | {cfg.s1: 0}
     at = c[c.epoch.isin(list(ends))].assign(iteration=lambda d: d.epoch.map(ends))
-    return {"curves": c, "iterations": at}
+    return Fig5_5Result(c, at)
 
 
-def run_fig5_6(cfg: Config) -> dict:
+def run_fig5_6(cfg: Config) -> Fig5_6Result:
     """Left: standard vs RePr (Ortho) under each optimiser of `OPTIMIZERS` ({name: lr}). Right: RePr with
     S1 = S2 = each value of `S_VALUES` (same number of cycles, epochs scaled), vs standard."""
     opt = {}
@@ -311,20 +333,20 @@ def run_fig5_6(cfg: Config) -> dict:
         epochs = cfg.cycles * 2 * s + max(1, cfg.epochs - cfg.cycles * (cfg.s1 + cfg.s2))
         rep = [base_run(cfg, seed=seed, schedule={"s1": s, "s2": s, "epochs": epochs}) for seed in cfg.seeds]
         s_runs[f"{s}|standard"], s_runs[f"{s}|RePr"] = [standard(r) for r in rep], rep
-    return {"optimizers": finals(cfg, opt), "s_values": finals(cfg, s_runs)}
+    return Fig5_6Result(finals(cfg, opt), finals(cfg, s_runs))
 
 
-def run_fig5_7(cfg: Config) -> pd.DataFrame:
+def run_fig5_7(cfg: Config) -> Curves:
     """Test-accuracy curves, standard vs RePr (Ortho), under the step and cyclic schedules (`LR_SCHEDULES`)."""
     runs = {}
     for kind, settings in cfg.lr_schedules.items():
         spec = {"lr_schedule": kind, **settings}
         rep = [base_run(cfg, seed=s, spec=spec) for s in cfg.seeds]
         runs[f"{kind}|standard"], runs[f"{kind}|RePr"] = [standard(r) for r in rep], rep
-    return curves(cfg, runs)
+    return Curves(curves(cfg, runs), base_run(cfg).schedule)
 
 
-def run_fig5_8(cfg: Config) -> pd.DataFrame:
+def run_fig5_8(cfg: Config) -> Curves:
     """Test-accuracy curves of standard, RePr (Oracle) and RePr (Ortho), with dropout `DROPOUT` before the FC and without."""
     runs = {}
     for label, p in (("dropout", cfg.dropout), ("no dropout", 0.0)):
@@ -332,7 +354,7 @@ def run_fig5_8(cfg: Config) -> pd.DataFrame:
         runs[f"{label}|standard"] = [standard(r) for r in rep]
         runs[f"{label}|RePr (Oracle)"] = [replace(r, spec=replace(r.spec, criterion="oracle")) for r in rep]
         runs[f"{label}|RePr (Ortho)"] = rep
-    return curves(cfg, runs)
+    return Curves(curves(cfg, runs), base_run(cfg).schedule)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -359,14 +381,14 @@ def kd_runs(cfg: Config) -> dict[str, list[Run]]:
     return runs
 
 
-def run_fig5_9(cfg: Config) -> dict:
+def run_fig5_9(cfg: Config) -> Fig5_9Result:
     """Ortho-sum per epoch of standard, RePr (Ortho), RePr (Oracle), without and with KD."""
     runs = kd_runs(cfg)
     teacher = train_run(cfg, teacher_run(cfg))
-    return {"curves": curves(cfg, runs), "teacher_acc": 100 * teacher["final_test_acc"]}
+    return Fig5_9Result(curves(cfg, runs), 100 * teacher["final_test_acc"], base_run(cfg).schedule)
 
 
-def run_table5_2_5_3(cfg: Config) -> pd.DataFrame:
+def run_table5_2_5_3(cfg: Config) -> Finals:
     """Final test accuracy of Std, Std+OL, RePr, RePr+OL (λ = `ORTHO_LAMBDA`), KD and KD+RePr."""
     runs = {}
     rep = [base_run(cfg, seed=s) for s in cfg.seeds]
@@ -375,7 +397,7 @@ def run_table5_2_5_3(cfg: Config) -> pd.DataFrame:
     runs["Std+OL"], runs["RePr+OL"] = [standard(r) for r in ol], ol
     kd = kd_runs(cfg)
     runs["KD"], runs["KD+RePr"] = kd["Standard + KD"], kd["RePr (Ortho) + KD"]
-    return finals(cfg, runs)
+    return Finals(finals(cfg, runs))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -404,13 +426,13 @@ def resnet_runs(cfg: Config, depth: int) -> dict[str, list[Run]]:
     return runs
 
 
-def run_table5_4(cfg: Config) -> pd.DataFrame:
+def run_table5_4(cfg: Config) -> Finals:
     """Test error (%) of Table 5.4's schemes on ResNet-20."""
     res = finals(cfg, resnet_runs(cfg, cfg.resnet_table_depth))
-    return res.assign(test_err=100 - res.test_acc)
+    return Finals(res.assign(test_err=100 - res.test_acc))
 
 
-def run_depth(cfg: Config) -> pd.DataFrame:
+def run_table5_5_fig5_10(cfg: Config) -> Finals:
     """Test error (%) of standard vs RePr (Ortho) for C^n(WIDTH), n in `DEPTHS`, and the ResNets of
     `RESNET_DEPTHS`; with parameters (excluding the last FC) and relative inference time (CPU,
     batch 500, vs C^3)."""
@@ -433,7 +455,7 @@ def run_depth(cfg: Config) -> pd.DataFrame:
     ref = inference_seconds(build(base_run(cfg, depth=3), cfg.dataset().num_classes))
     res["params_k"] = [sizes[f, d]["params_k"] for f, d in zip(res.family, res.layers)]
     res["inf_time_rel"] = [sizes[f, d]["inference_s"] / ref for f, d in zip(res.family, res.layers)]
-    return res
+    return Finals(res)
 
 
 @torch.no_grad()

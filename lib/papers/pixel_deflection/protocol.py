@@ -5,7 +5,7 @@ Protocol (thesis §4.9-4.10; choices where it is silent are stated here and in t
 * Classifiers. `quick`: three CIFAR-10 networks of different families, all with a global-average-
   pool head so that CAM exists (`MODELS`: ResNet-20, a VGG-style stack, All-Conv+BN), trained by
   `lib.train.baseline` (Adam, cached). `paper`: torchvision's pretrained ResNet-50, VGG-19 and
-  Inception-v3 (`lib.pretrained`); VGG-19's R-CAM comes from ResNet-50 (VGG-19 has no GAP head).
+  Inception-v3 (`lib.papers.pixel_deflection.pretrained`); VGG-19's R-CAM comes from ResNet-50 (VGG-19 has no GAP head).
 * Images. `N_IMAGES` test images the classifier gets right (thesis: only correctly classified
   images, so "No defence / Clean" = 100), drawn in a fixed shuffled order (seed 0). The
   hyper-parameter search (Fig. 4.5) uses `N_SEARCH` correctly classified images of the VALIDATION
@@ -27,7 +27,7 @@ Protocol (thesis §4.9-4.10; choices where it is silent are stated here and in t
 from __future__ import annotations
 
 import sys
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -38,18 +38,41 @@ from lib import attacks, cache, metrics, models, repro, train
 from lib import data as data_module
 from lib.config import Config
 from lib.data import ImageSet
-from lib.methods import input_defences as baselines
-from lib.methods import pixel_deflection as PD
+from lib.papers.pixel_deflection import input_defences, method, results
+from lib.papers.pixel_deflection.paper import ATTACKS, LABEL, MODEL_LABEL  # noqa: F401  (ATTACKS: re-exported)
+from lib.papers.pixel_deflection.results import (
+    AttackTables,
+    Defence,
+    DefenceGrid,
+    Fig4_1,
+    Fig4_2,
+    Fig4_3,
+    Fig4_4,
+    Fig4_6,
+    Outcome,
+    SearchResult,
+    Setting,
+    Sweeps,
+)
 from lib.progress import progress
 
-CODE = [sys.modules[__name__], PD, baselines, attacks, models, data_module, repro, train]
+CODE = [sys.modules[__name__], results, method, input_defences, attacks, models, data_module, repro, train]
 
-ATTACKS = ("fgsm", "igsm", "deepfool", "jsma", "lbfgs", "cw")
-LABEL = {"clean": "Clean", "fgsm": "FGSM", "igsm": "IGSM", "deepfool": "DFool", "jsma": "JSMA", "lbfgs": "LBFGS",
-         "cw": "C&W", "bpda": "BPDA+EOT (adaptive)"}
-MODEL_LABEL = {"resnet20": "ResNet-20", "vgg_gap": "VGG-style (GAP)", "allconv_bn": "All-Conv+BN",
-               "resnet50": "ResNet-50", "vgg19": "VGG-19", "inception_v3": "Inception-v3"}
 IMAGENET_MODELS = ("resnet50", "vgg19", "inception_v3")
+
+
+@dataclass
+class Memo:
+    """Values computed once per notebook run (`cfg.memo(Memo)`), by kind: classifiers by name; correctly
+    classified image sets by (name, split, n); raw attacks by (name, split, n, kind, budget); outcomes by
+    (name, attack, defence, level, split, runs); the Fig. 4.5 search; adaptive attacks by (name, defence)."""
+
+    classifiers: dict[str, tuple[nn.Module, dict]] = field(default_factory=dict)
+    images: dict[tuple, ImageBatch] = field(default_factory=dict)
+    attacks: dict[tuple, dict] = field(default_factory=dict)
+    outcomes: dict[tuple, Outcome] = field(default_factory=dict)
+    search: dict | None = None
+    adaptive: dict[tuple, dict] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -82,18 +105,18 @@ def classifier(cfg: Config, name: str) -> tuple[nn.Module, dict]:
 
     CIFAR names are trained by `lib.train.baseline` on the `DATA` training split (cached):
     `TRAIN_EPOCHS` epochs of Adam (lr `LR`, batch 128, no early stop), width from `WIDTHS`.
-    ImageNet names load torchvision weights (`lib.pretrained`; fails clearly without them).
+    ImageNet names load torchvision weights (`lib.papers.pixel_deflection.pretrained`; fails clearly without them).
     """
-    key = ("classifier", name)
-    if key not in cfg.memo:
+    key, memo = name, cfg.memo(Memo).classifiers
+    if key not in memo:
         if name in IMAGENET_MODELS:
-            from lib import pretrained
+            from lib.papers.pixel_deflection import pretrained
 
             model = pretrained.load_imagenet_model(name, weights=cfg.weights, device=cfg.device)
             test = cfg.dataset().test
             acc = 100 * train.accuracy(model, test.images, test.labels, batch_size=50)
             spec = {"model": name, "weights": cfg.weights, "data": cfg.dataset().fingerprint}
-            cfg.memo[key] = (model, {"test_acc": acc, "spec": spec})
+            memo[key] = (model, {"test_acc": acc, "spec": spec})
         else:
             config = train.TrainConfig(max_epochs=cfg.train_epochs, patience=cfg.train_epochs + 1,
                                        batch_size=128, lr=cfg.lr, keep_best=False)
@@ -102,12 +125,12 @@ def classifier(cfg: Config, name: str) -> tuple[nn.Module, dict]:
                                          device=cfg.device, use_cache=cfg.use_cache)
             for p in model.parameters():
                 p.requires_grad_(False)
-            cfg.memo[key] = (model, {"test_acc": 100 * info["test_acc"], "spec": info["spec"],
+            memo[key] = (model, {"test_acc": 100 * info["test_acc"], "spec": info["spec"],
                                      "seconds": info["history"]["seconds"]})
-    return cfg.memo[key]
+    return memo[key]
 
 
-def cam_model(cfg: Config, name: str) -> nn.Module | PD.CamParts:
+def cam_model(cfg: Config, name: str) -> nn.Module | method.CamParts:
     """The network whose R-CAM guides the deflections for classifier `name` (itself when it has a GAP
     head; ResNet-50 for VGG-19)."""
     source = "resnet50" if name == "vgg19" else name
@@ -141,8 +164,8 @@ def correct_images(cfg: Config, name: str, split: str, n: int) -> ImageBatch:
     `name` classifies correctly. A dataset without validation images (ImageNet: only its val set, our
     test split) serves `val` from the END of the test split's shuffled order, disjoint from the test
     images as long as both sets fit."""
-    key = ("images", name, split, n)
-    if key not in cfg.memo:
+    key, memo = (name, split, n), cfg.memo(Memo).images
+    if key not in memo:
         model, _ = classifier(cfg, name)
         pool: ImageSet = getattr(cfg.dataset(), split)
         order = torch.randperm(len(pool), generator=torch.Generator().manual_seed(0))
@@ -158,8 +181,8 @@ def correct_images(cfg: Config, name: str, split: str, n: int) -> ImageBatch:
             if sum(len(c) for c in chosen) >= n:
                 break
         idx = torch.cat(chosen)[:n]
-        cfg.memo[key] = ImageBatch(pool.images[idx].float() / 255, pool.labels[idx], idx.cpu(), split)
-    return cfg.memo[key]
+        memo[key] = ImageBatch(pool.images[idx].float() / 255, pool.labels[idx], idx.cpu(), split)
+    return memo[key]
 
 
 @dataclass
@@ -191,10 +214,10 @@ def _raw_attack(cfg: Config, name: str, batch: ImageBatch, kind: str, budget: fl
             params = params or {k: v for k, v in res.params.items() if not isinstance(v, list)}
         return {"images": torch.cat(outs), "params": params}
 
-    key = ("attack", name, batch.split, len(batch.labels), kind, budget)
-    if key not in cfg.memo:
-        cfg.memo[key] = cache.cached("pd_attack", spec, compute, enabled=cfg.use_cache, code=CODE)
-    return cfg.memo[key]
+    key, memo = (name, batch.split, len(batch.labels), kind, budget), cfg.memo(Memo).attacks
+    if key not in memo:
+        memo[key] = cache.cached("pd_attack", spec, compute, enabled=cfg.use_cache, code=CODE)
+    return memo[key]
 
 
 def adversarial(cfg: Config, name: str, batch: ImageBatch, kind: str, level: str = "normal") -> Adversarial:
@@ -217,60 +240,27 @@ def adversarial(cfg: Config, name: str, batch: ImageBatch, kind: str, level: str
 # Defences
 
 
-@dataclass(frozen=True)
-class Defence:
-    """One input transformation applied before the classifier, in this order:
-
-    1. `pre`: deterministic filters before deflection (Table 4.6 baselines: `bitdepth2`, `bitdepth5`,
-       `median2`, `median3`, `nlm11-3-2`, `nlm13-3-4`, `tvm`, `jpeg`, `wavelet` alone);
-    2. pixel deflection when `deflections > 0` (`window`, `sampler`, `replacement`, `mode`), guided by
-       R-CAM (top `top_k` classes) when `rcam`;
-    3. `post`: denoisers after deflection, in order (`wavelet` with `sigma` / `shrink`, `jpeg`, `dct`,
-       `bilateral`, `anisotropic`, `tvm`, `deconv`), then `resize_pad` if listed.
-    """
-
-    label: str
-    deflections: int = 0
-    window: int = 0
-    rcam: bool = False
-    top_k: int = 2
-    sampler: str = "uniform"
-    replacement: str = "random"
-    mode: str = "channel"
-    sigma: float = 0.04
-    shrink: str = "bayes"
-    pre: tuple[str, ...] = ()
-    post: tuple[str, ...] = ()
-
-    @property
-    def stochastic(self) -> bool:
-        return self.deflections > 0 or "resize_pad" in self.post
-
-    def spec(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if k != "label"}
-
-
 NONE = Defence("No defence")
 
 
 def _filter(name: str, x: Tensor, d: Defence, generator: torch.Generator) -> Tensor:
     if name == "wavelet":
-        return PD.wavelet_denoise(x, d.sigma, d.shrink)
+        return method.wavelet_denoise(x, d.sigma, d.shrink)
     if name == "dct":
-        return PD.dct_denoise(x, d.sigma)
+        return method.dct_denoise(x, d.sigma)
     if name == "jpeg":
-        return PD.jpeg(x)
+        return method.jpeg(x)
     if name in ("bilateral", "anisotropic", "tvm", "deconv"):
-        return PD.DENOISERS[name](x)
+        return method.DENOISERS[name](x)
     if name.startswith("bitdepth"):
-        return baselines.bit_depth(x, int(name[len("bitdepth"):]))
+        return input_defences.bit_depth(x, int(name[len("bitdepth"):]))
     if name.startswith("median"):
-        return baselines.median_smooth(x, int(name[len("median"):]))
+        return input_defences.median_smooth(x, int(name[len("median"):]))
     if name.startswith("nlm"):
         search, patch, h = (int(v) for v in name[3:].split("-"))
-        return baselines.nl_means(x, search, patch, h)
+        return input_defences.nl_means(x, search, patch, h)
     if name == "resize_pad":
-        return baselines.random_resize_pad(x, round(x.shape[-1] * 1.1) + (x.shape[-1] < 64), generator)
+        return input_defences.random_resize_pad(x, round(x.shape[-1] * 1.1) + (x.shape[-1] < 64), generator)
     raise ValueError(f"unknown defence step {name!r}")
 
 
@@ -280,7 +270,7 @@ def defend(d: Defence, images: Tensor, generator: torch.Generator, saliency: Ten
     for name in d.pre:
         x = _filter(name, x, d, generator)
     if d.deflections:
-        x = PD.deflect(x, d.deflections, d.window, saliency if d.rcam else None, generator, d.mode,
+        x = method.deflect(x, d.deflections, d.window, saliency if d.rcam else None, generator, d.mode,
                        sampler=d.sampler, replacement=d.replacement)
     for name in d.post:
         x = _filter(name, x, d, generator)
@@ -291,30 +281,7 @@ def defend(d: Defence, images: Tensor, generator: torch.Generator, saliency: Ten
 def saliency_of(cfg: Config, name: str, images: Tensor, top_k: int) -> Tensor:
     """R-CAM `[N, H, W]` in [0, 1] of `images` from `cam_model(name)` (computed on what the defence sees)."""
     cam = cam_model(cfg, name)
-    return torch.cat([PD.robust_cam(cam, x, top_k) for x in images.split(500)])
-
-
-@dataclass
-class Outcome:
-    """Per-image results of one (classifier, image set, defence): `correct` `[R, N]` bool (R runs),
-    `nodef` `[N]` bool (correct without defence), `rmse` `[N]`. `single` = mean over runs (fraction
-    per image), `ens` = majority vote correct."""
-
-    correct: Tensor
-    ens: Tensor
-    nodef: Tensor
-    rmse: Tensor
-
-    @property
-    def single(self) -> Tensor:
-        return self.correct.float().mean(0)
-
-    def summary(self) -> dict:
-        broken = ~self.nodef
-        return {"n": int(self.nodef.numel()), "rmse": float(self.rmse.mean()),
-                "no_defence": 100 * float(self.nodef.float().mean()), "single": 100 * float(self.single.mean()),
-                "ens": 100 * float(self.ens.float().mean()),
-                "destruction": float(self.single[broken].mean()) if broken.any() else float("nan")}
+    return torch.cat([method.robust_cam(cam, x, top_k) for x in images.split(500)])
 
 
 def evaluate(cfg: Config, name: str, images: Tensor, labels: Tensor, d: Defence, runs: int | None = None,
@@ -336,8 +303,8 @@ def evaluate(cfg: Config, name: str, images: Tensor, labels: Tensor, d: Defence,
 def outcome(cfg: Config, name: str, attack: str, d: Defence, level: str = "normal", split: str = "test",
             runs: int | None = None) -> Outcome:
     """`evaluate` on the clean (`attack="clean"`) or adversarial images of `name`'s image set; memoised."""
-    key = ("outcome", name, attack, d, level, split, runs)
-    if key not in cfg.memo:
+    key, memo = (name, attack, d, level, split, runs), cfg.memo(Memo).outcomes
+    if key not in memo:
         batch = correct_images(cfg, name, split, cfg.n_images if split == "test" else cfg.n_search)
         labels, index = batch.labels, batch.index
         if attack == "clean":
@@ -361,8 +328,8 @@ def outcome(cfg: Config, name: str, attack: str, d: Defence, level: str = "norma
             return {k: v.cpu() for k, v in vars(o).items()}
 
         stored = cache.cached("pd_outcome", spec, compute, enabled=cfg.use_cache, code=CODE)
-        cfg.memo[key] = Outcome(**stored)
-    return cfg.memo[key]
+        memo[key] = Outcome(**stored)
+    return memo[key]
 
 
 def thesis_defence(cfg: Config, **changes) -> Defence:
@@ -384,20 +351,20 @@ def _search_score(cfg: Config, name: str, d: Defence) -> dict[str, float]:
     return scores | {"mean": float(np.mean(list(scores.values())))}
 
 
-def run_search(cfg: Config) -> dict:
+def _search(cfg: Config) -> dict:
     """The thesis's linear search (Fig. 4.5), on `N_SEARCH` held-out validation images of the first classifier.
 
-    Coordinate ascent from the thesis's values (K=100, r=10, sigma=0.04): sigma over `SEARCH_SIGMA`,
+    Coordinate ascent from the thesis's values (`THESIS_*`: K=100, r=10, sigma=0.04): sigma over `SEARCH_SIGMA`,
     then r over `SEARCH_WINDOW`, then K over `SEARCH_DEFLECTIONS`, each with the others fixed at their
     current best; passes repeat until nothing changes (at most `SEARCH_PASSES`). The objective is the
     mean single-run accuracy over clean images and the six attacks (one setting for all attacks, as the
     thesis). Cached on disk (the search's own evaluations are cheap; the attacks are cached separately).
 
-    Returns: {"trace": DataFrame(pass, parameter, deflections, window, sigma, <attack>..., mean),
-              "tuned": {deflections, window, sigma}, "start": the thesis values}.
+    Returns (cached as plain values): {"trace": DataFrame(pass, parameter, deflections, window, sigma,
+    <attack>..., mean), "tuned": {deflections, window, sigma}, "start": the thesis values}.
     """
     name = cfg.models[0]
-    start = {"deflections": 100, "window": 10, "sigma": 0.04}
+    start = thesis_setting(cfg)
     grids = {"sigma": cfg.search_sigma, "window": cfg.search_window, "deflections": cfg.search_deflections}
 
     def compute() -> dict:
@@ -417,21 +384,33 @@ def run_search(cfg: Config) -> dict:
                 break
         return {"trace": pd.DataFrame(rows), "tuned": best, "start": start}
 
-    if "search" not in cfg.memo:
+    memo = cfg.memo(Memo)
+    if memo.search is None:
         model_spec = classifier(cfg, name)[1]["spec"]
         spec = {"model": model_spec, "n": cfg.n_search, "grids": grids, "passes": cfg.search_passes,
                 "runs": cfg.search_runs, "top_k": cfg.top_k, "attacks": list(cfg.attacks), "budgets": cfg.budgets,
                 "attack_options": cfg.attack_options, "seeds": [cfg.attack_seed, cfg.defence_seed],
                 "device": cfg.device.type}
-        cfg.memo["search"] = cache.cached("pd_search", spec, compute, enabled=cfg.use_cache, code=CODE)
-    return cfg.memo["search"]
+        memo.search = cache.cached("pd_search", spec, compute, enabled=cfg.use_cache, code=CODE)
+    return memo.search
+
+
+def run_search(cfg: Config) -> SearchResult:
+    """Fig. 4.5: the search (`_search`, cached) as a typed result."""
+    res = _search(cfg)
+    return SearchResult(res["trace"], Setting(**res["tuned"]), Setting(**res["start"]))
+
+
+def thesis_setting(cfg: Config) -> dict:
+    """The thesis's one setting (K, r, sigma) = `THESIS_DEFLECTIONS`, `THESIS_WINDOW`, `THESIS_SIGMA`."""
+    return {"deflections": cfg.thesis_deflections, "window": cfg.thesis_window, "sigma": cfg.thesis_sigma}
 
 
 def tuned(cfg: Config) -> dict:
     """K, r, sigma used by every table: the search's result, or the thesis's values when `TUNE` is False."""
     if not cfg.tune:
-        return {"deflections": 100, "window": 10, "sigma": 0.04}
-    return run_search(cfg)["tuned"]
+        return thesis_setting(cfg)
+    return _search(cfg)["tuned"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -460,10 +439,10 @@ def adaptive(cfg: Config, name: str, d: Defence) -> Adversarial:
                                eot=int(cfg.adaptive["eot"]))
         return {"images": adv.cpu()}
 
-    key = ("adaptive", name, d)
-    if key not in cfg.memo:
-        cfg.memo[key] = cache.cached("pd_adaptive", spec, compute, enabled=cfg.use_cache, code=CODE)
-    adv = cfg.memo[key]["images"].to(cfg.device)
+    key, memo = (name, d), cfg.memo(Memo).adaptive
+    if key not in memo:
+        memo[key] = cache.cached("pd_adaptive", spec, compute, enabled=cfg.use_cache, code=CODE)
+    adv = memo[key]["images"].to(cfg.device)
     return Adversarial(adv, attacks.rmse(x, adv), budget, "adaptive")
 
 
@@ -475,16 +454,19 @@ def attack_rows(cfg: Config, levels: tuple[str, ...] = ("normal",)) -> list[tupl
     return rows
 
 
-def run_tables4_1_4_5(cfg: Config) -> dict:
+def setting(cfg: Config) -> Setting:
+    """`tuned(cfg)` as a typed `Setting` (every result carries it for the reports' scale note)."""
+    return Setting(**tuned(cfg))
+
+
+def run_tables4_1_4_5(cfg: Config) -> AttackTables:
     """No defence / Single / Ens-10 per attack for every classifier (normal budgets; the first classifier
     also at the large budgets, at the thesis's K/r/sigma, and under the adaptive attack).
 
-    Returns {"rows": DataFrame(model, attack, level, defence, n, rmse, no_defence, single, ens,
-    destruction), "outcomes": {(model, attack, level, defence label): Outcome}, "accuracy": {model:
-    clean test accuracy %}}.
+    Returns `AttackTables`.
     """
     d = thesis_defence(cfg)
-    thesis = thesis_defence(cfg, label="PD+R-CAM+WD (thesis K, r, sigma)", deflections=100, window=10, sigma=0.04)
+    thesis = thesis_defence(cfg, label="PD+R-CAM+WD (thesis K, r, sigma)", **thesis_setting(cfg))
     rows, outs, acc = [], {}, {}
     for i, name in enumerate(cfg.models):
         acc[name] = classifier(cfg, name)[1]["test_acc"]
@@ -497,7 +479,7 @@ def run_tables4_1_4_5(cfg: Config) -> dict:
             o = outcome(cfg, name, attack, defence, level)
             outs[name, attack, level, defence.label] = o
             rows.append({"model": name, "attack": attack, "level": level, "defence": defence.label, **o.summary()})
-    return {"rows": pd.DataFrame(rows), "outcomes": outs, "accuracy": acc, "tuned": tuned(cfg)}
+    return AttackTables(pd.DataFrame(rows), outs, acc, d, setting(cfg))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -518,15 +500,16 @@ def table4_6_defences(cfg: Config) -> list[Defence]:
     return ours + base
 
 
-def run_table4_6(cfg: Config) -> dict:
+def run_table4_6(cfg: Config) -> DefenceGrid:
     """Destruction rates of our rows and the re-measured baselines, first classifier, Table 4.6's attacks."""
     name, rows, outs = cfg.models[0], [], {}
-    plan = [(a, d) for d in table4_6_defences(cfg) for a in ("fgsm", "igsm", "deepfool", "cw") if a in cfg.attacks]
+    defences = table4_6_defences(cfg)
+    plan = [(a, d) for d in defences for a in ("fgsm", "igsm", "deepfool", "cw") if a in cfg.attacks]
     for attack, d in progress(plan, "Table 4.6", total=len(plan)):
         o = outcome(cfg, name, attack, d)
         outs[attack, d.label] = o
         rows.append({"defence": d.label, "attack": attack, **o.summary()})
-    return {"rows": pd.DataFrame(rows), "outcomes": outs}
+    return DefenceGrid(pd.DataFrame(rows), outs, [d.label for d in defences], setting(cfg))
 
 
 def table4_7_defences(cfg: Config) -> list[Defence]:
@@ -537,7 +520,7 @@ def table4_7_defences(cfg: Config) -> list[Defence]:
             replace(pd_, label="PD+WD", post=("wavelet",))]
 
 
-def _grid(cfg: Config, defences: list[Defence], title: str, runs: int | None = None) -> dict:
+def _grid(cfg: Config, defences: list[Defence], title: str, runs: int | None = None) -> DefenceGrid:
     """Every defence on clean and normal-budget attacked images of the first classifier."""
     name, rows, outs = cfg.models[0], [], {}
     plan = [(a, d) for d in defences for a in ("clean", *cfg.attacks)]
@@ -545,15 +528,15 @@ def _grid(cfg: Config, defences: list[Defence], title: str, runs: int | None = N
         o = outcome(cfg, name, attack, d, runs=runs)
         outs[attack, d.label] = o
         rows.append({"defence": d.label, "attack": attack, **o.summary()})
-    return {"rows": pd.DataFrame(rows), "outcomes": outs}
+    return DefenceGrid(pd.DataFrame(rows), outs, [d.label for d in defences], setting(cfg))
 
 
-def run_table4_7(cfg: Config) -> dict:
+def run_table4_7(cfg: Config) -> DefenceGrid:
     """JPEG / WD / PD combinations (R-CAM on, as in the thesis's pipeline), Ens over `RUNS`."""
     return _grid(cfg, table4_7_defences(cfg), "Table 4.7")
 
 
-def run_table4_8(cfg: Config) -> dict:
+def run_table4_8(cfg: Config) -> DefenceGrid:
     """PD + R-CAM followed by wavelet thresholding with hard / VisuShrink / SUREShrink / BayesShrink."""
     labels = {"hard": "Hard", "visu": "VISU", "sure": "SURE", "bayes": "Bayes"}
     return _grid(cfg, [thesis_defence(cfg, label=labels[s], shrink=s) for s in labels], "Table 4.8")
@@ -563,7 +546,7 @@ def run_table4_8(cfg: Config) -> dict:
 # Tables 4.9-4.11
 
 
-def run_tables4_9_4_11(cfg: Config) -> dict:
+def run_tables4_9_4_11(cfg: Config) -> Sweeps:
     """Sweeps of K (Table 4.9) and r (Table 4.10), and Table 4.11's sampling / replacement / denoiser
     ablations, all on the first classifier at the tuned setting otherwise; accuracy of single runs
     (mean over `SWEEP_RUNS` runs)."""
@@ -575,14 +558,15 @@ def run_tables4_9_4_11(cfg: Config) -> dict:
                    for m in ("min", "max", "mean", "random") for v in cfg.sweep_window]
     denoisers = [thesis_defence(cfg, label=n, post=(n,)) for n in ("bilateral", "anisotropic", "tvm", "deconv", "wavelet")]
     parts = {"table4_9": k, "table4_10": r, "sampling": sampling, "replacement": replacement, "denoiser": denoisers}
-    return {key: _grid(cfg, defences, key, runs=cfg.sweep_runs) for key, defences in parts.items()}
+    grids = {key: _grid(cfg, defences, key, runs=cfg.sweep_runs) for key, defences in parts.items()}
+    return Sweeps(**grids, tuned=setting(cfg))
 
 
 # ---------------------------------------------------------------------------------------------
 # Figures 4.1-4.4, 4.6
 
 
-def run_fig4_1(cfg: Config, count: int = 4) -> dict:
+def run_fig4_1(cfg: Config, count: int = 4) -> Fig4_1:
     """A few clean test images, deflected (tuned K, r, with R-CAM) and then denoised, for Fig. 4.1."""
     name = cfg.models[0]
     batch = correct_images(cfg, name, "test", cfg.n_images)
@@ -590,15 +574,21 @@ def run_fig4_1(cfg: Config, count: int = 4) -> dict:
     d = thesis_defence(cfg)
     g = torch.Generator(device=x.device).manual_seed(cfg.defence_seed)
     sal = saliency_of(cfg, name, x, d.top_k)
-    deflected = PD.deflect(x, d.deflections, d.window, sal, g, d.mode)
-    heavy = PD.deflect(x, 10 * d.deflections, d.window, sal, torch.Generator(device=x.device).manual_seed(1), d.mode)
-    return {"clean": x.cpu(), "deflected": deflected.cpu(), "denoised": PD.wavelet_denoise(deflected, d.sigma).cpu(),
-            "heavy": heavy.cpu(), "heavy_denoised": PD.wavelet_denoise(heavy, d.sigma).cpu(), "defence": d,
-            "labels": batch.labels[:count].cpu(), "classes": cfg.dataset().classes}
+    deflected = method.deflect(x, d.deflections, d.window, sal, g, d.mode)
+    heavy = method.deflect(x, 10 * d.deflections, d.window, sal, torch.Generator(device=x.device).manual_seed(1), d.mode)
+    return Fig4_1(clean=x.cpu(), deflected=deflected.cpu(), denoised=method.wavelet_denoise(deflected, d.sigma).cpu(),
+                  heavy=heavy.cpu(), heavy_denoised=method.wavelet_denoise(heavy, d.sigma).cpu(), defence=d,
+                  labels=batch.labels[:count].cpu(), classes=cfg.dataset().classes, tuned=setting(cfg))
+
+
+def run_fig4_2(cfg: Config) -> Fig4_2:
+    """Fig. 4.2 (`_fig4_2_rows`) as a typed result."""
+    rows = _fig4_2_rows(cfg)
+    return Fig4_2(rows, setting(cfg))
 
 
 @torch.no_grad()
-def run_fig4_2(cfg: Config) -> pd.DataFrame:
+def _fig4_2_rows(cfg: Config) -> pd.DataFrame:
     """Mean probability of the true and the adversarial class vs the number of deflections (no denoiser,
     uniform locations), on clean and on IGSM images of the first classifier (`FIG4_2_N` images).
 
@@ -621,7 +611,7 @@ def run_fig4_2(cfg: Config) -> pd.DataFrame:
             p, agree = [], []
             for r in range(cfg.sweep_runs):
                 g = torch.Generator(device=x.device).manual_seed(r)
-                z = PD.deflect(images, k, tuned(cfg)["window"], None, g)
+                z = method.deflect(images, k, tuned(cfg)["window"], None, g)
                 prob = torch.softmax(model(z), 1)
                 p.append(prob)
                 agree.append((prob.argmax(1) == base).float())
@@ -633,8 +623,14 @@ def run_fig4_2(cfg: Config) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def run_fig4_3(cfg: Config) -> Fig4_3:
+    """Fig. 4.3 (`_fig4_3_maps`) as a typed result."""
+    res = _fig4_3_maps(cfg)
+    return Fig4_3(res["maps"], res["share"], setting(cfg))
+
+
 @torch.no_grad()
-def run_fig4_3(cfg: Config) -> dict:
+def _fig4_3_maps(cfg: Config) -> dict:
     """Mean |perturbation| map per attack (normal budgets) and the mean R-CAM object map of the clean
     images, first classifier; plus, per attack and image, the share of the perturbation's energy that
     falls in the image's top-quarter R-CAM region ("on the object"; 0.25 = no preference).
@@ -661,8 +657,34 @@ def run_fig4_3(cfg: Config) -> dict:
     return {"maps": maps, "share": pd.DataFrame(rows)}
 
 
+def _map_corr(a: Tensor, b: Tensor) -> list[float]:
+    """Per image: Pearson correlation of two maps `[N, H, W]`."""
+    a, b = a.flatten(1), b.flatten(1)
+    a, b = a - a.mean(1, keepdim=True), b - b.mean(1, keepdim=True)
+    return (a * b).sum(1).div((a.norm(dim=1) * b.norm(dim=1)).clamp_min(1e-12)).tolist()
+
+
+def map_stability(cfg: Config) -> dict:
+    """Per image: correlation between the clean and adversarial CAM (top class) and R-CAM maps."""
+    name = cfg.models[0]
+    batch = correct_images(cfg, name, "test", cfg.n_images)
+    attack = "cw" if "cw" in cfg.attacks else cfg.attacks[-1]
+    adv = adversarial(cfg, name, batch, attack).images
+    cam = _map_corr(saliency_of(cfg, name, batch.images, 1), saliency_of(cfg, name, adv, 1))
+    rcam = _map_corr(saliency_of(cfg, name, batch.images, cfg.top_k), saliency_of(cfg, name, adv, cfg.top_k))
+    return {"cam_corr": cam, "rcam_corr": rcam}
+
+
+def run_fig4_4(cfg: Config, count: int = 4) -> Fig4_4:
+    """Fig. 4.4: the maps of `count` images (`_fig4_4_maps`), then the stability of the maps over the whole
+    image set (`map_stability`)."""
+    maps = _fig4_4_maps(cfg, count)
+    stability = map_stability(cfg)
+    return Fig4_4(**maps, **stability, tuned=setting(cfg))
+
+
 @torch.no_grad()
-def run_fig4_4(cfg: Config, count: int = 4) -> dict:
+def _fig4_4_maps(cfg: Config, count: int = 4) -> dict:
     """CAM of the predicted class and R-CAM on clean and adversarial (C&W or the last attack) images."""
     name = cfg.models[0]
     batch = correct_images(cfg, name, "test", cfg.n_images)
@@ -676,8 +698,14 @@ def run_fig4_4(cfg: Config, count: int = 4) -> dict:
     return out
 
 
+def run_fig4_6(cfg: Config) -> Fig4_6:
+    """Fig. 4.6 (`_fig4_6_rows`) as a typed result."""
+    rows = _fig4_6_rows(cfg)
+    return Fig4_6(rows, setting(cfg))
+
+
 @torch.no_grad()
-def run_fig4_6(cfg: Config) -> pd.DataFrame:
+def _fig4_6_rows(cfg: Config) -> pd.DataFrame:
     """Per attack (normal budgets, every classifier) and successfully attacked image: the rank (1-5, 0 =
     outside the top 5) of the adversarial class in the clean image's prediction, and of the true class
     in the adversarial image's prediction. Columns: model, attack, adv_rank_in_clean, true_rank_in_adv."""

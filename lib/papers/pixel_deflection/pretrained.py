@@ -11,7 +11,7 @@ validation images (`lib.data`'s `imagenet:PATH`, 299×299 for all three, as in t
             (`lib.data`'s `imagenet:` labels when all 1000 `val/<wnid>/` folders are present).
     CAM     `features(x) -> [N, K, h, w]` (last conv maps, after the last ReLU, before pooling) and, for
             the GAP + one-linear networks (ResNet-50: `fc`; Inception-v3: `fc`, aux logits off),
-            `classifier: nn.Linear`: the protocol of `lib.methods.pixel_deflection.cam_parts`, so
+            `classifier: nn.Linear`: the protocol of `lib.papers.pixel_deflection.method.cam_parts`, so
             `robust_cam(model, images, top_k)` works. VGG-19 ends in a 3-layer MLP, so it has no CAM
             (`cam_parts` raises TypeError); the thesis's R-CAM is one map from one network, so the
             R-CAM used to defend VGG-19 is ResNet-50's.

@@ -1,6 +1,6 @@
 """Thesis chapter 5 (RePr): one function per figure / table, with the thesis's numbers and the claims.
 
-Each function takes the `Config` and the matching `lib.experiments.repr.run_*` result, draws and saves
+Each function takes the `Config` and the matching `lib.papers.repr.protocol.run_*` result, draws and saves
 the artefact with its data, sets the thesis's numbers beside ours, computes the verdicts and returns
 the saved `Record`. Accuracies and errors are in % of test images; differences in points.
 """
@@ -13,14 +13,32 @@ from scipy import stats
 
 from lib import claims as C
 from lib.config import Config
+from lib.papers.repr.paper import (
+    CLAIMS,
+    CRITERION_LABEL,
+    PAPER_TABLE5_1,
+    PAPER_TABLE5_2,
+    PAPER_TABLE5_3,
+    PAPER_TABLE5_4,
+    PAPER_TABLE5_5,
+    PAPER_TABLE5_6,
+    PAPER_TABLE5_7,
+    PAPER_TABLE5_8,
+    PAPER_TABLE5_9,
+)
+from lib.papers.repr.results import (
+    CcaResult,
+    Curves,
+    Fig5_1Result,
+    Fig5_3Result,
+    Fig5_4Result,
+    Fig5_5Result,
+    Fig5_6Result,
+    Fig5_9Result,
+    Finals,
+)
 from lib.report import Record
 
-CRITERION_LABEL = {"random": "Random", "activations": "Activations", "apoz": "APoZ [Hu+16]",
-                   "gradients": "Gradients [LDS89]", "taylor": "Taylor [Mol+17]", "hessian": "Hessian [LDS89]",
-                   "weights": "Weights [HMD16]", "oracle": "Oracle", "ortho": "Ortho", "ortho_public": "Ortho (public code's score)",
-                   "ortho:public": "Ortho (public code's score)*", "ortho:skip_first": "Ortho, conv1 not ranked*"}
-PAPER_TABLE5_1 = {"Standard": 72.1, "random": 73.4, "activations": 74.1, "apoz": 74.3, "gradients": 74.3,
-                  "taylor": 74.3, "hessian": 74.4, "weights": 74.6, "oracle": 76.0, "ortho": 76.4}
 COLOURS = {"standard": "black", "Standard": "black", "RePr (Oracle)": "tab:orange", "RePr (Ortho)": "tab:blue"}
 
 
@@ -70,13 +88,13 @@ def _curve_plot(ax, df: pd.DataFrame, col: str, groups: list[str], schedule=None
 # Fig. 5.1
 
 
-def fig5_1(cfg: Config, res: dict) -> Record:
+def fig5_1(cfg: Config, res: Fig5_1Result) -> Record:
     """Train / test accuracy curves of standard training and RePr (Oracle; Ortho added), annotations A-F."""
-    sch = res["schedule"]
+    sch = res.schedule
     rec = _record(cfg, "fig5_1", "Fig. 5.1: standard training vs RePr (train and test accuracy)",
                   "C^3(32) on CIFAR-10, standard scheme vs RePr (shaded: sub-network periods). Left: training "
                   "accuracy, right: test accuracy; mean ± sd over seeds. Annotations as in §5.4.")
-    c = res["curves"]
+    c = res.curves
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     groups = ["standard", "RePr (Oracle)", "RePr (Ortho)"]
     for ax, col, name in zip(axes, ("train_acc", "test_acc"), ("training", "test")):
@@ -92,7 +110,7 @@ def fig5_1(cfg: Config, res: dict) -> Record:
         axes[i].annotate(f"[{label}]", (x, y), textcoords="offset points", xytext=(-8, 8), fontsize=8)
     axes[1].legend(fontsize=8)
     rec.figure(fig, "fig5_1", c)
-    ev = res["events"]
+    ev = res.events
     if len(ev):
         rec.data(ev.assign(dropped=ev.get("dropped", pd.Series(dtype=object)).astype(str)), "fig5_1_events")
         drops = ev[(ev.kind == "drop")]
@@ -110,8 +128,7 @@ def fig5_1(cfg: Config, res: dict) -> Record:
     t_train = C.greater(list(final["standard"].train_acc), list(final["RePr (Oracle)"].train_acc))
     t_test = C.greater(list(final["RePr (Oracle)"].test_acc), list(final["standard"].test_acc))
     rec.claim(C.Claim("repr.fig5_1.train_below_test_above",
-                      "RePr's training accuracy ends below standard training's while its test accuracy ends above "
-                      "(Oracle ranking, as Fig. 5.1).", C.all_of([t_train.verdict, t_test.verdict]),
+                      CLAIMS["repr.fig5_1.train_below_test_above"], C.all_of([t_train.verdict, t_test.verdict]),
                       f"standard−RePr train: {t_train.describe(' pts')}; RePr−standard test: {t_test.describe(' pts')}"))
 
     def gain(group: str) -> list[float]:
@@ -120,8 +137,7 @@ def fig5_1(cfg: Config, res: dict) -> Record:
 
     t_jump = C.greater(gain("RePr (Oracle)"), gain("standard"))
     rec.claim(C.Claim("repr.fig5_1.jump_after_readd",
-                      "Test accuracy a couple of epochs after the dropped filters return ([E]) is clearly above the "
-                      "accuracy at the first drop ([C]), while standard training is flat over the same epochs.",
+                      CLAIMS["repr.fig5_1.jump_after_readd"],
                       t_jump.verdict,
                       f"([E] epoch {e_epoch} − [C] epoch {drop0}) RePr minus the same for standard: {t_jump.describe(' pts')}; "
                       f"RePr mean gain {np.mean(gain('RePr (Oracle)')):+.1f}, standard {np.mean(gain('standard')):+.1f} pts"))
@@ -132,8 +148,9 @@ def fig5_1(cfg: Config, res: dict) -> Record:
 # Table 5.1, Fig. 5.3
 
 
-def table5_1(cfg: Config, res: pd.DataFrame) -> Record:
+def table5_1(cfg: Config, result: Finals) -> Record:
     """Final test accuracy per ranking criterion, thesis beside ours, with claims."""
+    res = result.rows
     rec = _record(cfg, "table5_1", "Table 5.1: test accuracy of RePr with each ranking criterion",
                   "Test accuracy on CIFAR-10 using standard training and RePr training with various metrics.")
     order = ["Standard", *cfg.criteria, *(f"ortho:{v}" for v in cfg.ortho_variants)]
@@ -148,22 +165,23 @@ def table5_1(cfg: Config, res: pd.DataFrame) -> Record:
     std = per_seed(res, "Standard")
     t = C.greater(per_seed(res, "ortho"), std)
     rec.claim(C.Claim("repr.table5_1.ortho_beats_standard",
-                      "RePr with the Ortho ranking beats standard training on C^3(32) (thesis 72.1 → 76.4).",
+                      CLAIMS["repr.table5_1.ortho_beats_standard"],
                       t.verdict, f"Ortho − standard: {t.describe(' pts')}"))
     others = [c for c in cfg.criteria if c not in ("ortho", "oracle", "ortho_public")]
     tests = {c: C.greater(per_seed(res, "ortho"), per_seed(res, c)) for c in others}
     close = C.at_most([o - r for o, r in zip(per_seed(res, "oracle"), per_seed(res, "ortho"))], 1.0)
     verdict = C.all_of([close.verdict, C.most_of([x.verdict for x in tests.values()])])
     rec.claim(C.Claim("repr.table5_1.ortho_near_oracle_above_others",
-                      "Ortho is close to the Oracle (within 1 point) and above the other criteria.", verdict,
+                      CLAIMS["repr.table5_1.ortho_near_oracle_above_others"], verdict,
                       f"Oracle − Ortho: {close.describe(' pts')}; Ortho vs others: "
                       f"{C.tally([x.verdict for x in tests.values()])} ("
                       + "; ".join(f"{k} {x.mean:+.1f}" for k, x in tests.items()) + ")"))
     return rec.save()
 
 
-def fig5_3(cfg: Config, res: pd.DataFrame) -> Record:
+def fig5_3(cfg: Config, result: Fig5_3Result) -> Record:
     """Pearson correlation of criterion values and of ranks with the greedy Oracle, per criterion."""
+    res = result.rows
     rec = _record(cfg, "fig5_3", "Fig. 5.3: correlation of ranking criteria with the greedy Oracle",
                   "Left: Pearson correlation of each metric's values with the Oracle's accuracy drops. Centre: "
                   "correlation of the filter ranks (Spearman) with the Oracle's ranks. Right (Table 5.1): separate artefact.")
@@ -203,7 +221,7 @@ def fig5_3(cfg: Config, res: pd.DataFrame) -> Record:
     tests = {c: C.greater(per_seed(end, "ortho", "spearman", "criterion"), per_seed(end, c, "spearman", "criterion"))
              for c in cheap}
     rec.claim(C.Claim("repr.fig5_3.ortho_best_rank_correlation",
-                      "Among the cheap criteria, Ortho's filter ranks correlate best with the Oracle's (thesis: 0.58).",
+                      CLAIMS["repr.fig5_3.ortho_best_rank_correlation"],
                       C.all_of([t.verdict for t in tests.values()]),
                       f"Ortho Spearman {np.mean(per_seed(end, 'ortho', 'spearman', 'criterion')):+.2f} at the end of "
                       f"training; Ortho − other: " + "; ".join(f"{k} {t.describe()}" for k, t in tests.items())))
@@ -224,16 +242,16 @@ def _tri_image(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
     return out
 
 
-def _cca_frame(res: dict) -> pd.DataFrame:
+def _cca_frame(res: CcaResult) -> pd.DataFrame:
     rows = []
-    for r in res["matrices"]:
-        off = _offdiag(r["matrix"])
-        rows.append({"model": r["model"], "seed": r["seed"], "layer": r["layer"], "mean": off.mean(),
+    for r in res.matrices:
+        off = _offdiag(r.matrix)
+        rows.append({"model": r.model, "seed": r.seed, "layer": r.layer, "mean": off.mean(),
                      "share_above_0.3": (off > 0.3).mean(), "share_above_0.9": (off > 0.9).mean()})
     return pd.DataFrame(rows)
 
 
-def fig5_2(cfg: Config, res: dict) -> Record:
+def fig5_2(cfg: Config, res: CcaResult) -> Record:
     """CCA matrix of the standard C^2(32) (lower: layer 1, upper: layer 2) and the Oracle histogram."""
     rec = _record(cfg, "fig5_2", "Fig. 5.2: filter correlations (CCA) and accuracy change per dropped filter",
                   "Left: canonical correlation between the activations of every pair of filters, C^2(32) trained "
@@ -245,12 +263,12 @@ def fig5_2(cfg: Config, res: dict) -> Record:
              f"correlation (method '{cfg.cca_method}', lib.cca). 'untrained' = the same net with its random "
              "He-normal initial weights, our stand-in for the thesis's random-orthogonal reference (0.3).")
     seed0 = cfg.seeds[0]
-    mats = {(r["model"], r["layer"]): r["matrix"] for r in res["matrices"] if r["seed"] == seed0}
+    mats = {(r.model, r.layer): r.matrix for r in res.matrices if r.seed == seed0}
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     im = axes[0].imshow(_tri_image(mats["standard", "conv1"], mats["standard", "conv2"]), vmin=0, vmax=1, cmap="viridis")
     axes[0].set_title("standard: lower = layer 1, upper = layer 2", fontsize=9)
     fig.colorbar(im, ax=axes[0], shrink=0.8)
-    o = res["oracle"]
+    o = res.oracle
     for layer, d in o.groupby("layer"):
         axes[1].hist(d.drop_pts, bins=30, alpha=0.6, label=layer)
     axes[1].set_xlabel("test accuracy drop when the filter is zeroed (points)")
@@ -264,22 +282,22 @@ def fig5_2(cfg: Config, res: dict) -> Record:
     rec.data(o, "fig5_2_oracle_per_filter")
     share = o.assign(below=o.drop_pts < 1.0).groupby(["seed", "layer"]).below.mean().unstack("layer")
     rec.table(pd.DataFrame({"filters with drop < 1 point (%)": 100 * share.mean(),
-                            "filters with drop > 4 points (%)": 100 * o.assign(big=o.drop_pts > 4).groupby(["seed", "layer"]).big.mean().unstack("layer").mean(),
+                            "filters with drop > 4 points (%)": 100 * o.assign(big=o.drop_pts > 4).groupby(
+                                ["seed", "layer"]).big.mean().unstack("layer").mean(),
                             "max drop (points)": o.groupby("layer").drop_pts.max()}).round(1),
               "fig5_2_oracle", f"Greedy Oracle on the standard C^2({cfg.width}); test accuracy "
-              f"{_mean_sd(res['finals'][res['finals'].model == 'standard'].test_acc)}% (thesis: 58.2%).")
+              f"{_mean_sd(res.finals[res.finals.model == 'standard'].test_acc)}% (thesis: 58.2%).")
     layer2 = list(share.sort_index()["conv2"])
     t = C.greater(layer2, [0.5] * len(layer2))
     rec.claim(C.Claim("repr.fig5_2.most_removals_cheap",
-                      "Most single-filter removals in the second layer cost under 1% accuracy.", t.verdict,
+                      CLAIMS["repr.fig5_2.most_removals_cheap"], t.verdict,
                       f"share of layer-2 filters with drop < 1 point, minus 0.5: {t.describe()}; layer 1 mean share "
                       f"{share['conv1'].mean():.2f}"))
     s = stats_[stats_.layer == "conv2"]
     share = per_seed(s, "standard", "share_above_0.3", "model")
     t = C.greater(share, [0.5] * len(share))
     rec.claim(C.Claim("repr.fig5_2.many_correlated_pairs",
-                      "Standard training leaves many strongly correlated filter pairs: most layer-2 pairs exceed 0.3, "
-                      "the thesis's anomaly level for a random orthogonal matrix.", t.verdict,
+                      CLAIMS["repr.fig5_2.many_correlated_pairs"], t.verdict,
                       f"layer 2 share of pairs > 0.3, minus 0.5: {t.describe()} (standard {np.mean(share):.2f}; "
                       f"pairs > 0.9: {s[s.model == 'standard']['share_above_0.9'].mean():.3f}). Context: the untrained "
                       f"network (random He-normal weights) has {s[s.model == 'untrained']['share_above_0.3'].mean():.2f} "
@@ -288,13 +306,13 @@ def fig5_2(cfg: Config, res: dict) -> Record:
     return rec.save()
 
 
-def fig5_11(cfg: Config, res: dict) -> Record:
+def fig5_11(cfg: Config, res: CcaResult) -> Record:
     """CCA matrices of layers 1 and 2 of C^2(32), standard vs RePr, side by side."""
     rec = _record(cfg, "fig5_11", "Fig. 5.11: filter correlations (CCA), standard vs RePr",
                   "Canonical correlation analysis of activations from the 1st and 2nd layer of a C^2(32) trained on "
                   "CIFAR-10, standard vs RePr training.")
     seed0 = cfg.seeds[0]
-    mats = {(r["model"], r["layer"]): r["matrix"] for r in res["matrices"] if r["seed"] == seed0}
+    mats = {(r.model, r.layer): r.matrix for r in res.matrices if r.seed == seed0}
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for ax, model in zip(axes, ("standard", "RePr (Ortho)")):
         im = ax.imshow(_tri_image(mats[model, "conv1"], mats[model, "conv2"]), vmin=0, vmax=1, cmap="viridis")
@@ -310,7 +328,7 @@ def fig5_11(cfg: Config, res: dict) -> Record:
     tests = {layer: C.greater(per_seed(s[s.layer == layer], "standard", "mean", "model"),
                               per_seed(s[s.layer == layer], "RePr (Ortho)", "mean", "model")) for layer in ("conv1", "conv2")}
     rec.claim(C.Claim("repr.fig5_11.repr_reduces_correlation",
-                      "RePr reduces the correlation between filters' activations (thesis: clearly in layer 2, less in layer 1).",
+                      CLAIMS["repr.fig5_11.repr_reduces_correlation"],
                       tests["conv2"].verdict,
                       "; ".join(f"{k} mean off-diagonal, standard − RePr: {t.describe()}" for k, t in tests.items())))
     return rec.save()
@@ -325,8 +343,9 @@ def _gain_vs_standard(res: pd.DataFrame, col: str, key: str, value) -> list[floa
     return list(res[res[key] == value].sort_values("seed")[col].to_numpy() - base)
 
 
-def fig5_4(cfg: Config, res: pd.DataFrame) -> Record:
+def fig5_4(cfg: Config, result: Fig5_4Result) -> Record:
     """Test accuracy vs % of filters pruned."""
+    res = result.rows
     rec = _record(cfg, "fig5_4", "Fig. 5.4: RePr with various percentages of filters pruned",
                   "Test accuracy vs % of filters pruned (0 = standard training). The thesis plots the average test "
                   f"accuracy over 5 epochs from epoch 20 (the first sub-network phase); ours averages the S2={cfg.s2} "
@@ -349,19 +368,19 @@ def fig5_4(cfg: Config, res: pd.DataFrame) -> Record:
     flat = [C.at_most([a - b for a, b in zip(_gain_vs_standard(res, "test_acc", "prune_pct", p),
                                                 _gain_vs_standard(res, "test_acc", "prune_pct", mid))], 1.0) for p in high]
     rec.claim(C.Claim("repr.fig5_4.rise_then_flatten",
-                      "Gains rise with the pruned percentage up to about 30% and then flatten.",
+                      CLAIMS["repr.fig5_4.rise_then_flatten"],
                       C.all_of([rise.verdict] + [f.verdict for f in flat]),
                       f"{mid:g}% − {low:g}%: {rise.describe(' pts')}; "
                       + "; ".join(f"{p:g}% − {mid:g}% ≤ 1 pt: {f.describe(' pts')}" for p, f in zip(high, flat))))
     return rec.save()
 
 
-def fig5_5(cfg: Config, res: dict) -> Record:
+def fig5_5(cfg: Config, res: Fig5_5Result) -> Record:
     """Train and test accuracy at the end of each of many RePr iterations."""
     rec = _record(cfg, "fig5_5", "Fig. 5.5: marginal returns of many RePr iterations",
                   "Training and test accuracy on CIFAR-10 after each RePr iteration (measured just before the next "
                   f"drop, i.e. S1={cfg.s1} epochs after each re-add), RePr vs standard training over the same epochs.")
-    it = res["iterations"]
+    it = res.iterations
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
     for (g, col), style in zip([(g, c) for g in ("standard", "RePr (Ortho)") for c in ("train_acc", "test_acc")],
                                ("k--", "k-", "b--", "b-")):
@@ -381,10 +400,10 @@ def fig5_5(cfg: Config, res: dict) -> Record:
     last, k = int(gain.columns.max()), min(3, int(gain.columns.max()))
     early = C.greater(list(gain[k] - gain[0]), list(gain[last] - gain[k]))
     rec.claim(C.Claim("repr.fig5_5.diminishing_returns",
-                      "Returns diminish after 2-3 iterations: most of the gain over standard training comes in the first 3.",
+                      CLAIMS["repr.fig5_5.diminishing_returns"],
                       early.verdict, f"gain(3) − gain(0) minus gain({last}) − gain(3): {early.describe(' pts')}"))
     t = C.greater(list(gap["standard"][last]), list(gap["RePr (Ortho)"][last]))
-    rec.claim(C.Claim("repr.fig5_5.gap_narrows", "RePr narrows the train-test gap.", t.verdict,
+    rec.claim(C.Claim("repr.fig5_5.gap_narrows", CLAIMS["repr.fig5_5.gap_narrows"], t.verdict,
                       f"gap standard − gap RePr after {last} iterations: {t.describe(' pts')}"))
     return rec.save()
 
@@ -404,11 +423,11 @@ def _helps_each(res: pd.DataFrame, conditions: list[str]) -> dict[str, C.Test]:
     return {c: C.greater(per_seed(res, f"{c}|RePr"), per_seed(res, f"{c}|standard")) for c in conditions}
 
 
-def fig5_6(cfg: Config, res: dict) -> Record:
+def fig5_6(cfg: Config, res: Fig5_6Result) -> Record:
     """RePr vs standard under each optimiser; RePr with S1 = S2 values."""
     rec = _record(cfg, "fig5_6", "Fig. 5.6: RePr with different optimizers and S1 = S2 values",
                   "Left: standard vs RePr (Ortho) per optimizer. Right: S1 = S2 (epochs), same number of cycles.")
-    opt, sv = res["optimizers"], res["s_values"]
+    opt, sv = res.optimizers, res.s_values
     opts = list(cfg.optimizers)
     svals = [str(s) for s in cfg.s_values]
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
@@ -424,10 +443,10 @@ def fig5_6(cfg: Config, res: dict) -> Record:
                             for k, t in (t_opt | {f"S1=S2={k}": v for k, v in t_s.items()}).items()},
                            index=["RePr − standard (final test accuracy)", "verdict"]).T.rename_axis("condition")
     rec.table(summary, "fig5_6_summary", "Paired over seeds.")
-    rec.claim(C.Claim("repr.fig5_6.helps_each_optimizer", "RePr improves on standard training under each optimizer.",
+    rec.claim(C.Claim("repr.fig5_6.helps_each_optimizer", CLAIMS["repr.fig5_6.helps_each_optimizer"],
                       C.all_of([t.verdict for t in t_opt.values()]),
                       "; ".join(f"{k}: {t.describe(' pts')}" for k, t in t_opt.items())))
-    rec.claim(C.Claim("repr.fig5_6.s_values", "RePr helps for each S1 = S2 value large enough to converge temporarily.",
+    rec.claim(C.Claim("repr.fig5_6.s_values", CLAIMS["repr.fig5_6.s_values"],
                       C.all_of([t.verdict for t in t_s.values()]),
                       "; ".join(f"S1=S2={k}: {t.describe(' pts')}" for k, t in t_s.items())))
     return rec.save()
@@ -439,8 +458,9 @@ def _final_by_group(c: pd.DataFrame) -> pd.DataFrame:
     return last.assign(test_acc=last.final_test_acc)
 
 
-def fig5_7(cfg: Config, res: pd.DataFrame, schedule=None) -> Record:
+def fig5_7(cfg: Config, result: Curves) -> Record:
     """Test accuracy curves under a step and a cyclic learning-rate schedule."""
+    res, schedule = result.curves, result.schedule
     rec = _record(cfg, "fig5_7", "Fig. 5.7: standard vs RePr under step and cyclic learning rates",
                   "Test accuracy, standard vs RePr. Left: step schedule 0.1, 0.01, 0.001. Right: cyclic learning rate "
                   "(thesis: period 50 epochs, amplitude 0.005, starting lr 0.001).")
@@ -458,13 +478,14 @@ def fig5_7(cfg: Config, res: pd.DataFrame, schedule=None) -> Record:
         ax.legend(fontsize=8)
     rec.figure(fig, "fig5_7", res)
     t = _helps_each(_final_by_group(res), kinds)
-    rec.claim(C.Claim("repr.fig5_7.helps_each_schedule", "RePr improves on standard training under both the step and the cyclic schedule.",
+    rec.claim(C.Claim("repr.fig5_7.helps_each_schedule", CLAIMS["repr.fig5_7.helps_each_schedule"],
                       C.all_of([x.verdict for x in t.values()]), "; ".join(f"{k}: {x.describe(' pts')}" for k, x in t.items())))
     return rec.save()
 
 
-def fig5_8(cfg: Config, res: pd.DataFrame, schedule=None) -> Record:
+def fig5_8(cfg: Config, result: Curves) -> Record:
     """Test accuracy curves of standard / RePr-Oracle / RePr-Ortho with and without dropout."""
+    res, schedule = result.curves, result.schedule
     rec = _record(cfg, "fig5_8", "Fig. 5.8: standard vs RePr with and without dropout",
                   f"Test accuracy of C^3(32): standard, RePr with Oracle, RePr with Ortho. Left: dropout {cfg.dropout:g} "
                   "(before the classifier; the thesis does not say where). Right: no dropout.")
@@ -478,11 +499,11 @@ def fig5_8(cfg: Config, res: pd.DataFrame, schedule=None) -> Record:
     rec.figure(fig, "fig5_8", res)
     f = _final_by_group(res)
     t_drop = C.greater(per_seed(f, "no dropout|standard"), per_seed(f, "dropout|standard"))
-    rec.claim(C.Claim("repr.fig5_8.dropout_hurts", "Dropout lowers the final accuracy of this small network.", t_drop.verdict,
+    rec.claim(C.Claim("repr.fig5_8.dropout_hurts", CLAIMS["repr.fig5_8.dropout_hurts"], t_drop.verdict,
                       f"standard without − with dropout: {t_drop.describe(' pts')}"))
     tests = {f"{d}, {s}": C.greater(per_seed(f, f"{d}|RePr ({s})"), per_seed(f, f"{d}|standard"))
              for d in ("dropout", "no dropout") for s in ("Oracle", "Ortho")}
-    rec.claim(C.Claim("repr.fig5_8.repr_helps_both", "RePr helps with and without dropout.",
+    rec.claim(C.Claim("repr.fig5_8.repr_helps_both", CLAIMS["repr.fig5_8.repr_helps_both"],
                       C.all_of([t.verdict for t in tests.values()]), "; ".join(f"{k}: {t.describe(' pts')}" for k, t in tests.items())))
     return rec.save()
 
@@ -491,15 +512,16 @@ def fig5_8(cfg: Config, res: pd.DataFrame, schedule=None) -> Record:
 # Fig. 5.9, Tables 5.2-5.3
 
 
-def fig5_9(cfg: Config, res: dict, schedule=None) -> Record:
+def fig5_9(cfg: Config, res: Fig5_9Result) -> Record:
     """Ortho-sum over training, without and with knowledge distillation."""
+    schedule = res.schedule
     rec = _record(cfg, "fig5_9", "Fig. 5.9: Ortho-sum over training, with and without knowledge distillation",
                   "Sum of the inter-filter orthogonality score (eq. 5.2) over the network during training; lower = "
                   "less overlap; shaded = sub-network periods. Left: no KD; right: with KD.")
     rec.note(f"KD teacher: ResNet-{cfg.teacher_depth} trained the standard way on the same images (test accuracy "
-             f"{res['teacher_acc']:.1f}%); loss {cfg.kd_alpha:g}·T²·KL + {1 - cfg.kd_alpha:g}·CE with T = "
+             f"{res.teacher_acc:.1f}%); loss {cfg.kd_alpha:g}·T²·KL + {1 - cfg.kd_alpha:g}·CE with T = "
              f"{cfg.kd_temperature:g} (the thesis gives no teacher, temperature or weights).")
-    c = res["curves"]
+    c = res.curves
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), sharey=True)
     for ax, suffix in zip(axes, ("", " + KD")):
         groups = [g + suffix for g in ("Standard", "RePr (Ortho)", "RePr (Oracle)")]
@@ -512,12 +534,12 @@ def fig5_9(cfg: Config, res: dict, schedule=None) -> Record:
     t1 = C.greater(per_seed(f, "Standard", "ortho_sum"), per_seed(f, "RePr (Ortho)", "ortho_sum"))
     t2 = C.greater(per_seed(f, "Standard", "ortho_sum"), per_seed(f, "RePr (Oracle)", "ortho_sum"))
     rec.claim(C.Claim("repr.fig5_9.repr_lowers_overlap",
-                      "RePr lowers the Ortho-sum below standard training, with the Ortho ranking and also with the Oracle.",
+                      CLAIMS["repr.fig5_9.repr_lowers_overlap"],
                       C.all_of([t1.verdict, t2.verdict]),
                       f"standard − RePr(Ortho): {t1.describe()}; standard − RePr(Oracle): {t2.describe()} (final epoch)"))
     tk = {g: C.greater(per_seed(f, g + " + KD", "ortho_sum"), per_seed(f, g, "ortho_sum"))
           for g in ("Standard", "RePr (Ortho)", "RePr (Oracle)")}
-    rec.claim(C.Claim("repr.fig5_9.kd_raises_overlap", "With knowledge distillation all three have a larger Ortho-sum.",
+    rec.claim(C.Claim("repr.fig5_9.kd_raises_overlap", CLAIMS["repr.fig5_9.kd_raises_overlap"],
                       C.all_of([t.verdict for t in tk.values()]), "; ".join(f"{k}: KD − no KD {t.describe()}" for k, t in tk.items())))
     return rec.save()
 
@@ -532,28 +554,32 @@ def _two_col(res: pd.DataFrame, groups: list[str], paper: dict[str, tuple[float,
     return table
 
 
-def table5_2(cfg: Config, res: pd.DataFrame) -> Record:
+def table5_2(cfg: Config, result: Finals) -> Record:
+    """Table 5.2: standard and RePr training with and without the orthogonality loss."""
+    res = result.rows
     rec = _record(cfg, "table5_2", "Table 5.2: adding the orthogonality loss (OL, λ = 0.01)",
                   "Test accuracy of C^3(32) with and without the orthogonality loss, standard and RePr training.")
-    paper = {"Std": (72.1, 47.2), "Std+OL": (72.8, 48.3), "RePr": (76.4, 58.2), "RePr+OL": (76.7, 58.6)}
+    paper = PAPER_TABLE5_2
     rec.table(_two_col(res, list(paper), paper), "table5_2", f"Test accuracy (%), λ = {cfg.ortho_lambda:g}, OL = Σ_ℓ Σ|ŴŴᵀ − I|.")
     rec.data(res, "table5_2_per_seed")
     t = {b: C.at_most([a - b_ for a, b_ in zip(per_seed(res, f"{b}+OL"), per_seed(res, b))], 1.5) for b in ("Std", "RePr")}
     rec.claim(C.Claim("repr.table5_2.ol_adds_little",
-                      "The orthogonality loss adds little (thesis: +0.3 to +1.1 points): its gain is at most 1.5 points.",
+                      CLAIMS["repr.table5_2.ol_adds_little"],
                       C.all_of([x.verdict for x in t.values()]), "; ".join(f"{k}+OL − {k}: {x.describe(' pts')}" for k, x in t.items())))
     return rec.save()
 
 
-def table5_3(cfg: Config, res: pd.DataFrame) -> Record:
+def table5_3(cfg: Config, result: Finals) -> Record:
+    """Table 5.3: knowledge distillation, RePr, and both."""
+    res = result.rows
     rec = _record(cfg, "table5_3", "Table 5.3: knowledge distillation vs RePr",
                   "Test accuracy of C^3(32): standard, KD, RePr, KD + RePr.")
-    paper = {"Std": (72.1, 47.2), "KD": (74.8, 56.5), "RePr": (76.4, 58.2), "KD+RePr": (83.1, 64.1)}
+    paper = PAPER_TABLE5_3
     rec.table(_two_col(res, list(paper), paper), "table5_3", "Test accuracy (%); KD teacher as in Fig. 5.9.")
     rec.data(res, "table5_3_per_seed")
     t1 = C.greater(per_seed(res, "KD+RePr"), per_seed(res, "KD"))
     t2 = C.greater(per_seed(res, "KD+RePr"), per_seed(res, "RePr"))
-    rec.claim(C.Claim("repr.table5_3.kd_and_repr_add_up", "Distillation and RePr add up: KD+RePr beats both KD and RePr alone.",
+    rec.claim(C.Claim("repr.table5_3.kd_and_repr_add_up", CLAIMS["repr.table5_3.kd_and_repr_add_up"],
                       C.all_of([t1.verdict, t2.verdict]), f"KD+RePr − KD: {t1.describe(' pts')}; KD+RePr − RePr: {t2.describe(' pts')}"))
     return rec.save()
 
@@ -561,18 +587,9 @@ def table5_3(cfg: Config, res: pd.DataFrame) -> Record:
 # ---------------------------------------------------------------------------------------------
 # Fig. 5.10, Tables 5.4-5.9
 
-PAPER_TABLE5_4 = {"Original [He+16b]": 8.7, "Our Impl": 8.4, "DSD": 7.8, "BAN": 8.2, "RePr (Weights)": 7.7, "RePr (Ortho)": 6.9}
-PAPER_TABLE5_5 = pd.DataFrame(
-    [["vanilla", 3, 20, 1.0, 27.9, 23.6, 52.8, 41.8], ["vanilla", 8, 66, 1.7, 26.8, 19.5, 50.9, 36.8],
-     ["vanilla", 13, 113, 2.5, 26.6, 20.6, 51.0, 37.9], ["vanilla", 18, 159, 3.3, 28.2, 22.5, 51.9, 39.5],
-     ["densenet", 5, 1.7, 0.9, 39.4, 36.2, 43.5, 40.9], ["densenet", 40, 1016, 8.0, 6.8, 6.2, 26.4, 25.2],
-     ["densenet", 100, 6968, 43.9, 5.3, 5.6, 22.2, 22.1], ["resnet", 20, 269, 1.7, 8.4, 6.9, 32.6, 31.1],
-     ["resnet", 32, 464, 2.2, 7.4, 6.1, 31.4, 30.1], ["resnet", 110, 1727, 7.1, 6.3, 5.4, 27.5, 26.4],
-     ["resnet", 182, 2894, 11.7, 5.6, 5.1, 26.0, 25.3]],
-    columns=["family", "layers", "params_k", "inf_time_rel", "C10 Std", "C10 RePr", "C100 Std", "C100 RePr"])
-
-
-def table5_4(cfg: Config, res: pd.DataFrame) -> Record:
+def table5_4(cfg: Config, result: Finals) -> Record:
+    """Table 5.4: ResNet-20 test error under standard training, DSD, BAN and RePr."""
+    res = result.rows
     rec = _record(cfg, "table5_4", "Table 5.4: ResNet-20 on CIFAR-10, RePr vs DSD and BAN (test error)",
                   "Test error (%) of ResNet-20 on CIFAR-10 with various training schemes, all for N = 3 iterations "
                   "(BAN: generations) and the same epochs.")
@@ -588,14 +605,16 @@ def table5_4(cfg: Config, res: pd.DataFrame) -> Record:
     rec.data(res, "table5_4_per_seed")
     tests = {g: C.greater(per_seed(res, g, "test_err"), per_seed(res, "RePr (Ortho)", "test_err"))
              for g in ("Our Impl", "DSD", "BAN", "RePr (Weights)")}
-    rec.claim(C.Claim("repr.table5_4.ortho_lowest_error", "RePr (Ortho) gives ResNet-20 the lowest test error of all schemes.",
+    rec.claim(C.Claim("repr.table5_4.ortho_lowest_error", CLAIMS["repr.table5_4.ortho_lowest_error"],
                       C.all_of([t.verdict for t in tests.values()]),
                       "; ".join(f"{k} − RePr(Ortho): {t.describe(' pts')}" for k, t in tests.items())
                       + ("" if len(cfg.resnet_seeds) > 1 else " (one seed: no interval, verdict cannot hold)")))
     return rec.save()
 
 
-def table5_5(cfg: Config, res: pd.DataFrame) -> Record:
+def table5_5(cfg: Config, result: Finals) -> Record:
+    """Table 5.5: test error of standard vs RePr for vanilla C^n nets and ResNets of several depths."""
+    res = result.rows
     rec = _record(cfg, "table5_5", "Table 5.5: test error of standard vs RePr across models",
                   "Test error (%) on CIFAR-10 (and CIFAR-100) of vanilla ConvNets and ResNets, standard vs RePr; "
                   "parameters exclude the last FC; inference time relative to the 3-layer vanilla net.")
@@ -614,12 +633,15 @@ def table5_5(cfg: Config, res: pd.DataFrame) -> Record:
     van = res[res.family == "vanilla"]
     tests = {d: C.greater(per_seed(van[van.scheme == "Std"], f"vanilla|{d}|Std", "test_err"),
                           per_seed(van[van.scheme == "RePr"], f"vanilla|{d}|RePr", "test_err")) for d in sorted(van.layers.unique())}
-    rec.claim(C.Claim("repr.table5_5.lower_error_every_depth", "RePr lowers the test error of vanilla ConvNets at every depth.",
-                      C.all_of([t.verdict for t in tests.values()]), "; ".join(f"C^{d}: std − RePr {t.describe(' pts')}" for d, t in tests.items())))
+    rec.claim(C.Claim("repr.table5_5.lower_error_every_depth", CLAIMS["repr.table5_5.lower_error_every_depth"],
+                      C.all_of([t.verdict for t in tests.values()]),
+                      "; ".join(f"C^{d}: std − RePr {t.describe(' pts')}" for d, t in tests.items())))
     return rec.save()
 
 
-def fig5_10(cfg: Config, res: pd.DataFrame) -> Record:
+def fig5_10(cfg: Config, result: Finals) -> Record:
+    """Fig. 5.10: RePr's gain vs the depth of vanilla C^n nets."""
+    res = result.rows
     rec = _record(cfg, "fig5_10", "Fig. 5.10: RePr's improvement vs depth of vanilla ConvNets",
                   "Accuracy improvement of RePr over standard training on vanilla C^n(32) with n layers.")
     van = res[res.family == "vanilla"]
@@ -637,7 +659,7 @@ def fig5_10(cfg: Config, res: pd.DataFrame) -> Record:
     ax.grid(alpha=0.3)
     rec.figure(fig, "fig5_10", gains.reset_index().melt(id_vars="seed", var_name="layers", value_name="gain_pts"))
     t = C.greater(list(gains[depths[-1]]), list(gains[3] if 3 in gains else gains[depths[0]]))
-    rec.claim(C.Claim("repr.fig5_10.more_for_deeper", "RePr's gain is larger for deeper vanilla nets.", t.verdict,
+    rec.claim(C.Claim("repr.fig5_10.more_for_deeper", CLAIMS["repr.fig5_10.more_for_deeper"], t.verdict,
                       f"gain at n={depths[-1]} minus gain at n={3 if 3 in depths else depths[0]}: {t.describe(' pts')}"))
     return rec.save()
 
@@ -646,24 +668,16 @@ def tables5_6_9(cfg: Config) -> Record:
     """Tables 5.6-5.9 (ImageNet, VQA, COCO): the thesis's numbers and what running them would need."""
     rec = Record(cfg, "tables5_6_9", "Tables 5.6-5.9: ImageNet, VQA and COCO (not run)",
                  "The thesis's numbers; these experiments cannot run on our machines.")
-    t56 = pd.DataFrame([["ResNet-18", 30.41, 28.68, 27.87, 27.31, -11.35], ["ResNet-34", 27.50, 26.49, 26.06, 25.80, -6.59],
-                        ["ResNet-50", 23.67, 22.79, 22.51, 22.37, -5.81], ["ResNet-101", 22.40, 21.70, 21.51, 21.40, -4.67],
-                        ["ResNet-152", 21.51, 20.99, 20.79, 20.71, -3.86], ["VGG-16", 31.30, 27.76, 26.45, 25.50, -22.75],
-                        ["Inception v1", 31.11, 29.41, 28.47, 28.01, -11.07], ["Inception v2", 27.60, 27.15, 26.95, 26.80, -2.99]],
-                       columns=["Model", "Standard", "N=1", "N=2", "N=3", "Relative change (%)"]).set_index("Model")
+    t56 = PAPER_TABLE5_6
     rec.table(t56, "table5_6", "Table 5.6 (thesis): ImageNet top-1 error (%), standard and after each RePr round. "
               "Needs: ImageNet-1k train/val (~150 GB) and, per model, ~90 epochs × 4 (3 RePr rounds) of multi-GPU "
               "training (days on 8 GPUs); not available here (no ImageNet, one 30-min GPU session at most).")
-    t57 = pd.DataFrame({"Standard": ["0.4 Soccer ball, 0.3 Frisbee, 0.2 Soccer", "0.6 Donkey, 0.3 Dog, 0.1 No"],
-                        "RePr": ["0.7 Frisbee, 0.2 Soccer ball, 0.1 Baseball", "0.5 Dog, 0.3 Donkey, 0.1 Cow"]},
-                       index=pd.Index(["What are they playing with?", "What animal is in the picture?"], name="Question"))
+    t57 = PAPER_TABLE5_7
     rec.table(t57, "table5_7", "Table 5.7 (thesis, layout reconstructed): VQA answer confidences. Needs VQAv1 "
               "images (COCO) and questions, GloVe vectors and an ImageNet-trained Inception-v1 per scheme.")
-    t58 = pd.DataFrame({"All": [60.3, 64.6], "Yes/No": [81.4, 83.4], "Other": [47.6, 54.5], "Number": [37.2, 37.2]},
-                       index=pd.Index(["Standard", "RePr (Ortho)"], name="scheme"))
+    t58 = PAPER_TABLE5_8
     rec.table(t58, "table5_8", "Table 5.8 (thesis): VQAv1 open-ended accuracy, VQA-LSTM-CNN. Needs the data of Table 5.7.")
-    t59 = pd.DataFrame({"R-50 RPN": [38.1, 41.1], "R-50 FPN": [38.2, 42.3], "R-101 RPN": [40.7, 43.5], "R-101 FPN": [41.7, 44.5]},
-                       index=pd.Index(["Standard", "RePr (Ortho)"], name="scheme"))
+    t59 = PAPER_TABLE5_9
     rec.table(t59, "table5_9", "Table 5.9 (thesis): COCO mAP@[0.5:0.95], Faster R-CNN. Needs COCO 2014 "
               "trainval35k+minival (~20 GB), ImageNet-pretrained backbones trained each way, and days of multi-GPU training.")
     rec.note("Not reproduced: no ImageNet, VQA, COCO or pretrained weights on our machines, and the compute is "
@@ -673,12 +687,11 @@ def tables5_6_9(cfg: Config) -> Record:
     diminishing = int(((rounds["N=1"] <= rounds["N=2"]) & (rounds["N=2"] <= rounds["N=3"])).sum())
     untested = "Not run here (no ImageNet / VQA / COCO data, no pretrained weights, no multi-GPU compute)."
     rec.claim(C.Claim("repr.table5_6.imagenet_diminishing_gains",
-                      "On ImageNet every RePr round lowers the error, with diminishing returns, most for nets without "
-                      "skip connections.", C.Verdict.INCONCLUSIVE,
+                      CLAIMS["repr.table5_6.imagenet_diminishing_gains"], C.Verdict.INCONCLUSIVE,
                       f"{untested} In the thesis's own table the error falls every round for {falls} of {len(t56)} "
                       f"models and the per-round gain shrinks in {diminishing} of {len(t56)}; the largest "
                       "relative change is VGG-16 (−22.75%)."))
     rec.claim(C.Claim("repr.tables5_8_5_9.vqa_detection_gains",
-                      "RePr features improve VQA (+4.3 overall) and detection (+2.8 to +4.1 mAP).", C.Verdict.INCONCLUSIVE,
+                      CLAIMS["repr.tables5_8_5_9.vqa_detection_gains"], C.Verdict.INCONCLUSIVE,
                       f"{untested} Thesis: VQA 60.3 → 64.6; COCO mAP +3.0, +4.1, +2.8, +2.8."))
     return rec.save()

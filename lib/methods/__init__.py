@@ -1,7 +1,0 @@
-"""One module per paper's method (`lib.methods.<paper id>`)."""
-from importlib import import_module
-from types import ModuleType
-
-
-def __getattr__(name: str) -> ModuleType:
-    return import_module(f"{__name__}.{name}")
