@@ -4,12 +4,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup quick smoke paper test bench notebooks clean-build
+.PHONY: setup quick smoke paper test bench notebooks zoo clean-build
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q torch==2.14.1 torchvision==0.29.1
 	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q --no-deps imagecorruptions==1.1.2   # CIFAR-10-C's frost images only (no OpenCV)
 	touch $(STAMP)
 
 setup: $(STAMP)                      ## create .venv with the pinned torch/torchvision and the suite
@@ -29,6 +30,10 @@ test: setup                          ## unit tests, runner tests, smoke runs of 
 
 bench: setup                         ## speed benchmarks (ratios against baselines in the same process)
 	$(PY) -m lib.bench
+
+zoo: setup                           ## retrain every model-zoo entry from scratch on CPU (hours), then its report page
+	$(PY) -m lib.zoo train all
+	$(PY) -m lib.zoo_page
 
 notebooks: setup                     ## re-pair notebooks after editing the .py sources
 	$(VENV)/bin/jupytext --sync notebooks/*/*.py

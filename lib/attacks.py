@@ -85,7 +85,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "fgsm": {"eps": None},
     "igsm": {"eps": None, "alpha": 1.0 / 255.0, "steps": None, "early_stop": True},
     "deepfool": {"overshoot": 0.02, "max_iter": 50, "candidates": 10},
-    "jsma": {"theta": 1.0, "gamma": 1.0, "target": "random", "batch_size": 128, "impl": "own"},
+    "jsma": {"theta": 1.0, "gamma": 1.0, "target": "random", "batch_size": 128, "impl": "own",
+             "budget_reading": "l0"},
     "lbfgs": {"loss": "runner_up", "binary_search_steps": 5, "max_iter": 1000, "initial_const": 1e-2,
               "maxcor": 10},
     "cw": {"binary_search_steps": 5, "max_iter": 1000, "learning_rate": 5e-3, "initial_const": 1e-2,
@@ -140,6 +141,10 @@ NON_PAPER_DEFAULTS: dict[str, dict[str, str]] = {
         "saliency": "ART scores pairs by the gradient of the target *probability* only; on the softmax "
                     "output sum_{i!=t} dF_i = -dF_t, so this equals the thesis's pairwise S(x, t) "
                     "(as cleverhans 3 computes it on probabilities)",
+        "budget (budget_reading='l0', default)": "an RMSE budget bounds JSMA as an L0 attack: an image stops before "
+                    "the step that would take its RMSE change past the budget, so the share of features it may "
+                    "change is set by the budget; 'scaled' instead scales an unconstrained result onto the budget "
+                    "(which mostly undoes an L0 attack)",
         "stopping": "an image stops when the target class is reached (as in cleverhans), not at the first "
                     "misclassification",
     },
@@ -474,8 +479,13 @@ def _jsma_targets(logits0: Tensor, y: Tensor, target: str, seed: int) -> Tensor:
     raise ValueError(f"jsma target must be 'random' or 'runner_up', got {target!r}")
 
 
-def _jsma(model: nn.Module, x: Tensor, y: Tensor, o: dict, seed: int) -> tuple[Tensor, dict]:
+def _jsma(model: nn.Module, x: Tensor, y: Tensor, o: dict, seed: int,
+          max_rmse: float | None = None) -> tuple[Tensor, dict]:
     """JSMA with ART 1.20.1's `SaliencyMapMethod` semantics, batched in PyTorch (`impl="art"` runs ART itself).
+
+    `max_rmse` bounds it as an L0 attack is bounded: an image stops before the step (two features)
+    that would take its normalised RMSE change past `max_rmse`, so the share of features it may change
+    is whatever that budget allows (own implementation only).
 
     Per iteration and still-active image: the gradient of the target class's softmax probability;
     the two features with the largest gradient among those not yet at the clip bound (theta > 0) are
@@ -499,6 +509,9 @@ def _jsma(model: nn.Module, x: Tensor, y: Tensor, o: dict, seed: int) -> tuple[T
     elif idx.numel():
         theta, gamma = float(o["theta"]), float(o["gamma"])
         flat = x_adv[idx].flatten(1).clone()                       # [M, D]
+        x0 = flat.clone()
+        max_sq = None if max_rmse is None else max_rmse ** 2 * flat.shape[1]   # budget on the summed squares
+        sq = torch.zeros(len(idx), device=x.device)
         tgt = targets[idx]
         d = flat.shape[1]
         space = flat < 1.0 if theta > 0 else flat > 0.0
@@ -512,11 +525,21 @@ def _jsma(model: nn.Module, x: Tensor, y: Tensor, o: dict, seed: int) -> tuple[T
                 (g,) = torch.autograd.grad(prob, xa)
                 g = g.masked_fill(~space[a], float("-inf") if theta > 0 else float("inf"))
                 feats = (g if theta > 0 else -g).topk(2, dim=1).indices      # [A, 2]
+                new = flat[a[:, None], feats] + theta
+                new = new.clamp(max=1.0) if theta > 0 else new.clamp(min=0.0)
+                within = torch.ones(len(a), dtype=torch.bool, device=x.device)
+                if max_sq is not None:   # L0 reading of an RMSE budget: stop before the step that exceeds it
+                    step_sq = (new - x0[a[:, None], feats]).pow(2) - (flat[a[:, None], feats] - x0[a[:, None], feats]).pow(2)
+                    within = sq[a] + step_sq.sum(1) <= max_sq * (1 + 1e-6)   # float32 sums: no spurious stop
+                    sq[a[within]] += step_sq[within].sum(1)
+                a, feats, new = a[within], feats[within], new[within]
                 rows = a[:, None].expand(-1, 2)
                 touched[rows, feats] = True
-                new = flat[rows, feats] + theta
-                flat[rows, feats] = new.clamp(max=1.0) if theta > 0 else new.clamp(min=0.0)
+                flat[rows, feats] = new
                 space[rows, feats] &= (flat[rows, feats] < 1.0) if theta > 0 else (flat[rows, feats] > 0.0)
+                active[active.clone()] = within
+                if not len(a):
+                    break
                 with torch.no_grad():
                     pred = model(flat[a].view(-1, *x.shape[1:])).argmax(1)
                 keep = (pred != tgt[a]) & (touched[a].sum(1).float() / d <= gamma) & space[a].any(1)
@@ -719,7 +742,10 @@ def attack(model: nn.Module, images: Tensor, labels: Tensor, kind: Attack | str,
         elif kind is Attack.DEEPFOOL:
             x_adv, extra = _deepfool(model, x, y, o)
         elif kind is Attack.JSMA:
-            x_adv, extra = _jsma(model, x, y, o, seed)
+            l0 = budget is not None and o["budget_reading"] == "l0"
+            if l0 and o["impl"] != "own":
+                raise ValueError("jsma budget_reading='l0' needs impl='own' (ART cannot stop at an RMSE budget)")
+            x_adv, extra = _jsma(model, x, y, o, seed, max_rmse=budget if l0 else None)
             if o["impl"] == "art":
                 library, version = "ART SaliencyMapMethod", version + f", adversarial-robustness-toolbox {_art_version()}"
         elif kind is Attack.LBFGS:

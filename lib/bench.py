@@ -458,7 +458,8 @@ def bench_jobs(only: str = "selective_finetuning") -> dict[str, float]:
             os.environ["REPRO_CACHE"] = str(Path(tmp) / "cache")
             execute.threads_per_kernel = threads
             try:
-                seconds, status = _timed(lambda: run(["--profile", "smoke", "--only", only, "--jobs", str(jobs)], layout))
+                argv = ["--profile", "smoke", "--only", only, "--jobs", str(jobs)]
+                seconds, status = _timed(lambda argv=argv, layout=layout: run(argv, layout))
             finally:
                 execute.threads_per_kernel = share
                 os.environ.pop("REPRO_CACHE")

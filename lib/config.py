@@ -48,6 +48,13 @@ class Config:
     p: Any = field(default=None, repr=False)      # frozen dataclass of the declared parameters (see `typed`)
     _datasets: dict[str, Any] = field(default_factory=dict, repr=False)
     _memos: dict[type, Any] = field(default_factory=dict, repr=False)   # see `memo`
+    model_notes: list[str] = field(default_factory=list, repr=False)    # where each trained model came from
+
+    def note_model(self, text: str) -> None:
+        """Record where a model used by this run came from (zoo checkpoint or trained here); every
+        artefact record of the run lists these notes."""
+        if text not in self.model_notes:
+            self.model_notes.append(text)
 
     def __getattr__(self, name: str) -> Any:
         params = self.__dict__.get("params", {})

@@ -291,7 +291,7 @@ def _iter_files(root: Path) -> Iterator[tuple[str, Callable[[], bytes] | None]]:
 def _read_folder(files: Files, split_names: tuple[str, ...], resize: int | None) -> dict[str, tuple[list[str], list[np.ndarray]]]:
     """{split: (class names per image, arrays)} for the `<split>/<class>/<image>` files among `files`.
 
-    Raises `DataError` when a `<split>/<class>/` folder holds no image: a class that silently vanished
+    Raises `DataError` when a `<split>/<class>/` folder holds no image while others do: a class that vanished
     would shift every label after it.
     """
     found: dict[str, tuple[list[str], list[np.ndarray]]] = {}
@@ -314,7 +314,9 @@ def _read_folder(files: Files, split_names: tuple[str, ...], resize: int | None)
         found[split][0].append(cls)
         found[split][1].append(_decode(read(), name, resize))
     for split, classes in folders.items():
-        empty = sorted(classes - set(found.get(split, ([], []))[0]))
+        if split not in found:   # no image at all: the caller explains the expected layout
+            continue
+        empty = sorted(classes - set(found[split][0]))
         if empty:
             raise DataError(f"class folder(s) {', '.join(f'{split}/{c}/' for c in empty[:5])} hold no image "
                             f"({', '.join(IMAGE_SUFFIXES)}); remove the empty folders or add their images")

@@ -382,8 +382,11 @@ def details_table(a: Artefact, page_dir: str) -> Table:
 def index_page(report: dict[str, Any], artefacts: list[Artefact], reports_dir: Path,
                ext: str) -> list[Block]:
     """`reports/index.*`: summary, all claims, then every paper's artefacts."""
-    blocks: list[Block] = [Heading(1, ["Reproduction reports"]), *summary_blocks(report, artefacts),
-                           Heading(2, ["Claims"]), claims_table(artefacts, ".", ext)]
+    blocks: list[Block] = [Heading(1, ["Reproduction reports"]), *summary_blocks(report, artefacts)]
+    if (reports_dir / "zoo" / f"index.{ext}").exists():
+        blocks.append(Paragraph(["Reference classifiers the quick profile loads: ",
+                                 Link("the model zoo (cards, accuracies, training curves)", _href(f"zoo/index.{ext}", "."))]))
+    blocks += [Heading(2, ["Claims"]), claims_table(artefacts, ".", ext)]
     for paper in _papers(artefacts):
         info = (report.get("papers") or {}).get(paper) or {}
         blocks.append(Heading(2, [Link(f"{paper}: {info.get('title') or paper}",

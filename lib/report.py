@@ -112,7 +112,7 @@ class Record:
             "parameters": self.cfg.params, "seeds": self.cfg.seeds, "device": self.cfg.device_name(),
             "lib_path": paths.imported_lib(),
             "files": self.files, "tables": self.tables, "claims": [c.record() for c in self.claims],
-            "notes": self.notes + self.cfg.data_notes(),
+            "notes": self.notes + self.cfg.data_notes() + self.cfg.model_notes,
         }
         path = self.cfg.out / f"{self.artefact}.json"
         tmp = path.with_suffix(".json.tmp")

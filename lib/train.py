@@ -281,4 +281,14 @@ def reference_or_baseline(arch: str, data: Dataset, config: TrainConfig, seed: i
         reason = f"a subset of {train_size} training images was asked for"
     model, info = baseline(arch, data, config, seed, width=width, train_size=train_size, device=device,
                            use_cache=use_cache)
-    return model, info | {"source": f"trained here: {reason}"}
+    return model, info | {"source": f"trained here ({reason})"}
+
+
+def describe_source(name: str, info: dict) -> str:
+    """One sentence for a report: where model `name` came from and its clean test accuracy."""
+    acc = 100 * info["test_acc"]   # a fraction in [0, 1]
+    if info["source"].startswith("zoo:"):
+        card = info["card"]
+        return (f"{name}: model zoo checkpoint {card['name']} ({card['recipe']['epochs']}-epoch recipe, sha256 "
+                f"{card['weights']['sha256'][:12]}), clean test accuracy {acc:.1f}%")
+    return f"{name}: {info['source']}, clean test accuracy {acc:.1f}%"

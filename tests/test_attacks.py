@@ -405,3 +405,24 @@ def test_bpda_eot_stays_in_budget_and_breaks_a_randomised_defence(problem) -> No
     assert torch.equal(adv, again)
     with pytest.raises(ValueError, match="budget"):
         A.bpda_eot(model, x, y, defence_factory(0), 0.0)
+
+
+def test_jsma_budget_is_an_l0_bound(problem) -> None:
+    """With a budget, JSMA stops before the step that would pass it (L0 reading), never scaled."""
+    model, x, y = problem
+    free = A.attack(model, x, y, "jsma", seed=0)
+    r = free.rmse
+    budget = float(r[free.success].median())
+    bounded = A.attack(model, x, y, "jsma", budget, seed=0)
+    assert torch.all(bounded.rmse <= budget + 1e-6) and not any(bounded.params["over_budget"])
+    changed = (bounded.images != x).flatten(1)
+    assert torch.all(changed.sum(1) <= (free.images != x).flatten(1).sum(1))      # a prefix of the free path
+    # an image that reached its target within the budget is exactly the unconstrained result
+    within = free.success & (r < budget * 0.999)
+    assert within.any() and torch.equal(bounded.images[within], free.images[within])
+    assert 0 < bounded.success_rate < free.success_rate
+    scaled = A.attack(model, x, y, "jsma", budget, seed=0, budget_reading="scaled")
+    over = torch.tensor(scaled.params["over_budget"])
+    assert over.any() and torch.all(scaled.rmse[over] - budget < 1e-5)            # the old reading: scaled
+    with pytest.raises(ValueError, match="needs impl='own'"):
+        A.attack(model, x, y, "jsma", budget, impl="art")

@@ -70,7 +70,7 @@ def format_listing(jobs: list[Job], manifest: Manifest, profile: str) -> str:
     Returns:
         The listing; values set for this profile (manifest, --data, -p, PROFILE) are marked `*`.
     """
-    lines = [f"profile {profile}  (* = set for this run; other values are notebook defaults)"]
+    lines = [f"profile {profile}  (* = set for this run; other values: declared for the profile, or the notebook's default)"]
     paper = None
     for job in jobs:
         spec = job.spec
@@ -80,8 +80,10 @@ def format_listing(jobs: list[Job], manifest: Manifest, profile: str) -> str:
         needs = (" [needs GPU]" if spec.needs_gpu else "") + (
             f" [needs data: {', '.join(spec.needs_data)}]" if spec.needs_data else "")
         lines.append(f"  {spec.name}  artefacts: {', '.join(spec.artefacts)}{needs}")
-        values = [f"{name}={json.dumps(job.parameters[name])}*" if name in job.parameters
-                  else f"{name}={info['default']}" for name, info in job.declared.items()]
+        shown = {**{name: info["default"] for name, info in job.declared.items()},
+                 **{name: json.dumps(value) for name, value in job.resolved.items()}}
+        values = [f"{name}={json.dumps(job.parameters[name])}*" if name in job.parameters else f"{name}={text}"
+                  for name, text in shown.items()]
         lines.append(f"      {'  '.join(values)}")
     return "\n".join(lines)
 

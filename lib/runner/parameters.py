@@ -220,7 +220,7 @@ def check_values(spec: NotebookSpec, nb_params: dict[str, dict[str, Any]], profi
     given = {k: v for k, v in values.items() if k != "PROFILE"}
     if decl is not None:
         try:
-            return decl.resolve(profile, given, where=f"{spec.key}: "), []
+            return decl.resolve(profile, given, where=f"{spec.paper}: "), []
         except declared_params.ParamError as exc:
             return {}, [str(exc)]
     errors, resolved = [], {}

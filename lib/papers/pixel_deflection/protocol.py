@@ -13,11 +13,14 @@ Protocol (thesis §4.9-4.10; choices where it is silent are stated here and in t
 * Attacks (`lib.attacks`): white-box on the undefended classifier, then the defence is applied
   (the thesis's "black-box" = defence-unaware setting). Each attack runs once per image set and is
   cached on disk. Budgets (normalised RMSE on [0, 1] pixels) are the thesis's Table 4.1 |L2|: FGSM and
-  IGSM are run at the budget; minimal attacks (DeepFool, JSMA, L-BFGS, C&W) are run unconstrained
+  IGSM are run at the budget; the L2 minimal attacks (DeepFool, L-BFGS, C&W) are run unconstrained
   once, then each perturbation larger than the normal budget is scaled down onto it (as
   `lib.attacks.attack(budget=...)` does); for the large budgets of Table 4.1 every perturbation
-  of a minimal attack is stretched (or shrunk) to exactly the large budget, our reading of
-  "large perturbations" for attacks whose own size is minimal.
+  of those attacks is stretched (or shrunk) to exactly the large budget, our reading of
+  "large perturbations" for attacks whose own size is minimal. JSMA is an L0 attack and is bounded
+  as one (`ATTACK_OPTIONS["jsma"]["budget_reading"] = "l0"`): it stops before the step that would take
+  its RMSE change past the budget, so the budget sets the share of features it may change; scaling
+  its result down instead ("scaled", the earlier reading) mostly undoes it.
 * Defences are `Defence` descriptions applied by `defend`; stochastic ones are run `RUNS` times
   (10 = Ens-10). "Single" = the mean accuracy of one run (averaged over the runs: the expected
   accuracy of a single random run, less noisy than one draw), "Ens-10" = accuracy of the
@@ -103,8 +106,10 @@ class LinearCam(nn.Module):
 def classifier(cfg: Config, name: str) -> tuple[nn.Module, dict]:
     """The classifier `name` in eval mode on the device, and info (test accuracy in %, spec).
 
-    CIFAR names are trained by `lib.train.baseline` on the `DATA` training split (cached):
-    `TRAIN_EPOCHS` epochs of Adam (lr `LR`, batch 128, no early stop), width from `WIDTHS`.
+    CIFAR names come from the model zoo when `ZOO` and a reference checkpoint of that architecture and
+    width was trained on the same data (`lib.train.reference_or_baseline`); otherwise they are trained by
+    `lib.train.baseline` on the `DATA` training split (cached): `TRAIN_EPOCHS` epochs of Adam (lr `LR`,
+    batch 128, no early stop), width from `WIDTHS`. `info["source"]` says which.
     ImageNet names load torchvision weights (`lib.papers.pixel_deflection.pretrained`; fails clearly without them).
     """
     key, memo = name, cfg.memo(Memo).classifiers
@@ -120,13 +125,14 @@ def classifier(cfg: Config, name: str) -> tuple[nn.Module, dict]:
         else:
             config = train.TrainConfig(max_epochs=cfg.train_epochs, patience=cfg.train_epochs + 1,
                                        batch_size=128, lr=cfg.lr, keep_best=False)
-            model, info = train.baseline(name, cfg.dataset(), config, seed=cfg.model_seed,
-                                         width=cfg.widths.get(name), train_size=cfg.train_size,
-                                         device=cfg.device, use_cache=cfg.use_cache)
+            model, info = train.reference_or_baseline(name, cfg.dataset(), config, seed=cfg.model_seed,
+                                                      width=cfg.widths.get(name), train_size=cfg.train_size,
+                                                      device=cfg.device, use_cache=cfg.use_cache, use_zoo=cfg.zoo)
             for p in model.parameters():
                 p.requires_grad_(False)
+            cfg.note_model(train.describe_source(MODEL_LABEL.get(name, name), info))
             memo[key] = (model, {"test_acc": 100 * info["test_acc"], "spec": info["spec"],
-                                     "seconds": info["history"]["seconds"]})
+                                 "seconds": info["history"]["seconds"], "source": info["source"]})
     return memo[key]
 
 
@@ -223,7 +229,8 @@ def _raw_attack(cfg: Config, name: str, batch: ImageBatch, kind: str, budget: fl
 def adversarial(cfg: Config, name: str, batch: ImageBatch, kind: str, level: str = "normal") -> Adversarial:
     """Adversarial images of `batch` for attack `kind` at the `normal` or `large` budget (module docstring)."""
     budget = float((cfg.budgets if level == "normal" else cfg.large_budgets)[kind])
-    minimal = attacks.Attack(kind) in attacks.MINIMAL
+    l0 = kind == "jsma" and cfg.attack_options.get("jsma", {}).get("budget_reading", "l0") == "l0"
+    minimal = attacks.Attack(kind) in attacks.MINIMAL and not l0   # JSMA (L0 reading) stops at the budget itself
     raw = _raw_attack(cfg, name, batch, kind, None if minimal else budget)
     x, x_adv = batch.images, raw["images"].to(cfg.device)
     if minimal:
@@ -735,5 +742,6 @@ def classifiers_table(cfg: Config) -> pd.DataFrame:
     for name in cfg.models:
         model, info = classifier(cfg, name)
         rows.append({"model": MODEL_LABEL.get(name, name), "parameters": sum(p.numel() for p in model.parameters()),
-                     "test accuracy (%)": round(info["test_acc"], 1), "training (s)": round(info.get("seconds", 0.0))})
+                     "test accuracy (%)": round(info["test_acc"], 1), "training (s)": round(info.get("seconds", 0.0)),
+                     "source": info.get("source", "torchvision weights")})
     return pd.DataFrame(rows).set_index("model")

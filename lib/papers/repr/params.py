@@ -65,6 +65,9 @@ PARAMS = Params(
     DROPOUT=Param(float, "Fig. 5.8: dropout probability before the classifier", smoke=0.5, min=0, max=1),
     # -- Fig. 5.9, Tables 5.2/5.3 (KD, orthogonality loss)
     TEACHER_DEPTH=Param(int, "KD teacher: ResNet-(6n+2) trained the standard way", smoke=8, quick=20, min=8),
+    ZOO_TEACHER=Param(bool, "KD teacher from the model zoo (ResNet-20 trained on the whole training split) when "
+                            "TEACHER_DEPTH is 20 and the zoo's checkpoint matches the data; else trained here on "
+                            "the students' images", smoke=True),
     RESNET_OPTIMIZER=Param(str, "ResNets' optimizer", smoke="momentum", choices=_OPTIMIZERS),
     RESNET_LR=Param(float, "ResNets' learning rate", smoke=0.05, paper=0.1, min=0),
     ORTHO_LAMBDA=Param(float, "weight of the orthogonality loss (thesis 0.01)", smoke=0.01, min=0),

@@ -23,7 +23,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from lib import cache, cca, models, repro
+from lib import cache, cca, models, repro, zoo
 from lib import data as data_module
 from lib.config import Config
 from lib.data import ImageSet, stratified_subset
@@ -57,7 +57,7 @@ class Run:
     schedule: method.Schedule = field(default_factory=lambda: method.Schedule(epochs=17, s1=3, s2=2))
     spec: method.TrainSpec = field(default_factory=method.TrainSpec)
     seed: int = 0
-    teacher: "Run | None" = None        # knowledge distillation from this run's final model
+    teacher: "Run | ZooTeacher | None" = None   # knowledge distillation from this run's final model
     snapshots: tuple[int, ...] = ()
 
     def label(self) -> str:
@@ -69,6 +69,21 @@ class Run:
         d = asdict(self)
         d["teacher"] = self.teacher.describe() if self.teacher else None
         return d
+
+
+@dataclass(frozen=True)
+class ZooTeacher:
+    """A KD teacher served by the model zoo (`lib.zoo`): a converged ResNet-20 trained on the whole
+    training split, of which the students' `TRAIN_SIZE` images are a subset."""
+
+    name: str
+    sha256: str
+
+    def describe(self) -> dict:
+        return {"zoo": self.name, "sha256": self.sha256}
+
+    def label(self) -> str:
+        return f"zoo:{self.name}"
 
 
 @dataclass
@@ -154,8 +169,10 @@ def train_run(cfg: Config, run: Run) -> dict:
     return memo[key]
 
 
-def model_of(cfg: Config, run: Run, state: dict | None = None) -> nn.Module:
+def model_of(cfg: Config, run: Run | ZooTeacher, state: dict | None = None) -> nn.Module:
     """The trained model of `run` (or the given state dict of it) on the device, eval mode."""
+    if isinstance(run, ZooTeacher):
+        return zoo.load(run.name, cfg.dataset(), cfg.device)[0]
     model = build(run, cfg.dataset().num_classes)
     model.load_state_dict(state if state is not None else train_run(cfg, run)["state_dict"])
     return model.to(cfg.device).eval()
@@ -361,10 +378,33 @@ def run_fig5_8(cfg: Config) -> Curves:
 # Fig. 5.9, Tables 5.2-5.3 (knowledge distillation, orthogonality loss)
 
 
-def teacher_run(cfg: Config, seed: int | None = None) -> Run:
-    """The KD teacher: ResNet-`TEACHER_DEPTH` trained the standard way on the same images."""
+def teacher_run(cfg: Config, seed: int | None = None) -> Run | ZooTeacher:
+    """The KD teacher: with `ZOO_TEACHER`, the model zoo's ResNet-20 when it was trained on this data
+    (and `TEACHER_DEPTH` is 20); else ResNet-`TEACHER_DEPTH` trained the standard way on the students'
+    images."""
+    if cfg.zoo_teacher and cfg.teacher_depth == 20:
+        model, card = zoo.lookup("resnet20", None, cfg.dataset())
+        if model is not None:
+            acc = teacher_accuracy(cfg, ZooTeacher(card["name"], card["weights"]["sha256"]))
+            cfg.note_model(f"KD teacher: model zoo checkpoint {card['name']} (trained on the whole "
+                           f"{card['data']['sizes']['train']:,}-image training split; the students see "
+                           f"{len(splits(cfg)['train']):,} of them), test accuracy {acc:.1f}% on this notebook's "
+                           "test images")
+            return ZooTeacher(card["name"], card["weights"]["sha256"])
+        cfg.note_model(f"KD teacher: trained here ({card})")
     return standard(base_run(cfg, arch="resnet", depth=cfg.teacher_depth, seed=cfg.seeds[0] if seed is None else seed,
                              spec={"optimizer": cfg.resnet_optimizer, "lr": cfg.resnet_lr}))
+
+
+def teacher_accuracy(cfg: Config, teacher: Run | ZooTeacher) -> float:
+    """The teacher's accuracy (%) on this notebook's test images (all of them)."""
+    if not isinstance(teacher, ZooTeacher):
+        return 100 * train_run(cfg, teacher)["final_test_acc"]
+    test = splits(cfg)["test"]
+    model = model_of(cfg, teacher)
+    with torch.no_grad():
+        pred = torch.cat([model(x.float() / 255).argmax(1) for x in test.images.split(1000)])
+    return 100 * float((pred == test.labels).float().mean())
 
 
 def kd_runs(cfg: Config) -> dict[str, list[Run]]:
@@ -384,8 +424,7 @@ def kd_runs(cfg: Config) -> dict[str, list[Run]]:
 def run_fig5_9(cfg: Config) -> Fig5_9Result:
     """Ortho-sum per epoch of standard, RePr (Ortho), RePr (Oracle), without and with KD."""
     runs = kd_runs(cfg)
-    teacher = train_run(cfg, teacher_run(cfg))
-    return Fig5_9Result(curves(cfg, runs), 100 * teacher["final_test_acc"], base_run(cfg).schedule)
+    return Fig5_9Result(curves(cfg, runs), teacher_accuracy(cfg, teacher_run(cfg)), base_run(cfg).schedule)
 
 
 def run_table5_2_5_3(cfg: Config) -> Finals:

@@ -22,6 +22,9 @@ PARAMS = Params(
     NO_CACHE=Param(bool, "True recomputes baselines, rankings and fine-tuned models", smoke=False),
     # -- clean baselines
     BASELINE_SEED=Param(int, "initialisation / batch order of the clean baselines", smoke=0, min=0),
+    ZOO=Param(bool, "the CIFAR-10 net: use the model zoo's reference checkpoint (trained with the paper's protocol, "
+                    "Adam + early stopping with patience 15) when it matches the data; else train here with "
+                    "MAX_EPOCHS/PATIENCE (the report says which)", smoke=True),
     MAX_EPOCHS=Param(int, "baseline training: epoch cap (epochs)", smoke=3, quick=15, paper=300, min=1),
     PATIENCE=Param(int, "baseline early-stopping patience (epochs)", smoke=2, quick=3, paper=15, min=1),
     BATCH_SIZE=Param(int, "baseline batch size (images)", smoke=128, min=1),

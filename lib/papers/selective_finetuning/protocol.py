@@ -64,9 +64,10 @@ def baseline(cfg: Config, net: str) -> tuple[nn.Module, dict]:
         config = train.TrainConfig(max_epochs=cfg.max_epochs, patience=cfg.patience, batch_size=cfg.batch_size)
         width = cfg.allconv_width if net == "allconv_bn" else None
         size = cfg.allconv_train_size if net == "allconv_bn" else 0
-        memo[net] = train.baseline(net, net_data(cfg, net), config, seed=cfg.baseline_seed,
-                                                   width=width, train_size=size, device=cfg.device,
-                                                   use_cache=cfg.use_cache)
+        memo[net] = train.reference_or_baseline(net, net_data(cfg, net), config, seed=cfg.baseline_seed,
+                                                width=width, train_size=size, device=cfg.device,
+                                                use_cache=cfg.use_cache, use_zoo=cfg.zoo)
+    cfg.note_model(train.describe_source(net, memo[net][1]))
     return memo[net]
 
 
