@@ -81,7 +81,7 @@ def format_listing(jobs: list[Job], manifest: Manifest, profile: str) -> str:
             f" [needs data: {', '.join(spec.needs_data)}]" if spec.needs_data else "")
         lines.append(f"  {spec.name}  artefacts: {', '.join(spec.artefacts)}{needs}")
         shown = {**{name: info["default"] for name, info in job.declared.items()},
-                 **{name: json.dumps(value) for name, value in job.resolved.items()}}
+                 **{name: json.dumps(value) for name, value in job.resolved.items() if name not in job.declared}}
         values = [f"{name}={json.dumps(job.parameters[name])}*" if name in job.parameters else f"{name}={text}"
                   for name, text in shown.items()]
         lines.append(f"      {'  '.join(values)}")
