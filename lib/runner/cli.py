@@ -160,7 +160,8 @@ def run(argv: list[str], layout: Layout) -> int:
         print(f"runall: error: {exc}", file=sys.stderr)
         return EXIT_BUSY
     except OSError as exc:
-        print(f"runall: error: cannot create the lock file {layout.lock}: {exc}", file=sys.stderr)
+        print(f"runall: error: cannot write into {layout.reports} (creating its lock file {layout.lock.name}: "
+              f"{exc.strerror or exc}); fix its permissions or free space. Nothing was run.", file=sys.stderr)
         return EXIT_USAGE
     try:
         return _locked_run(args, layout, manifest)
@@ -242,4 +243,7 @@ def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
 def main(argv: list[str] | None = None, layout: Layout | None = None) -> int:
     """Entry point of `runall.py`: SIGTERM behaves like Ctrl-C; runs on the repository's layout."""
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    # A shell without job control starts `runall.py &` with SIGINT ignored; restore Python's handler so
+    # that `kill -INT` stops a background run as Ctrl-C stops a foreground one.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     return run(sys.argv[1:] if argv is None else argv, layout or Layout.default())
