@@ -637,7 +637,8 @@ def index_page(report: dict[str, Any], artefacts: list[Artefact], reports_dir: P
     """`reports/index.*`: summary, all claims, then every paper's artefacts."""
     blocks: list[Block] = [Heading(1, ["Reproduction reports"]), Heading(2, ["Per paper"]),
                            *paper_summary(report, artefacts, ".", ext),
-                           Paragraph([f"Verdict rule (every claim of every paper): {VERDICT_RULE}"]),
+                           Heading(3, ["Verdict rule (every claim of every paper)"], "verdict-rule"),
+                           Paragraph([VERDICT_RULE]),
                            Paragraph(["Artefacts: reproduced = every claim holds; partly = some hold; "
                                       "not reproduced = none holds and some fail; not run = could not "
                                       "run here. Compute time: the notebooks' summed durations at the "
@@ -681,7 +682,8 @@ def paper_page(report: dict[str, Any], paper: str, artefacts: list[Artefact], re
         blocks.append(Paragraph([info["citation"]]))
     blocks += [Paragraph([Link("← all papers", _href(f"index.{ext}", paper))]),
                *paper_summary(report, mine, paper, ext),
-               Paragraph([f"Verdict rule: {VERDICT_RULE}"]),
+               Paragraph(["Verdicts follow ", Link("the suite's one verdict rule", _href(f"index.{ext}", paper)
+                                                        + "#verdict-rule"), "."]),
                *summary_blocks(report, mine), Heading(2, ["Claims"]),
                claims_table(mine, paper, ext)]
     blocks += _notebook_sections(mine, reports_dir, paper, 2)

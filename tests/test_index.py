@@ -159,8 +159,10 @@ def test_the_index_opens_with_a_per_paper_summary_and_the_verdict_rule(reports: 
     md = read(reports / "index.md")
     assert md.index("## Per paper") < md.index("## Claims")
     assert "| [Alpha paper](alpha/index.md) | 2: 1 partly, 1 inconclusive | 1 fails, 1 holds, 1 inconclusive |" in md
-    assert "Verdict rule (every claim of every paper): A claim holds when" in md
-    assert md.count("A claim holds when") == 1  # stated once on the index
+    assert '### <a id="verdict-rule"></a>Verdict rule (every claim of every paper)\n\nA claim holds when' in md
+    assert md.count("A claim holds when") == 1  # stated once on the index ...
+    paper = read(reports / "alpha" / "index.md")
+    assert "A claim holds when" not in paper and "(../index.md#verdict-rule)" in paper  # ... and linked
 
 
 def test_not_run_is_its_own_verdict_and_re_renders_are_no_compute_time(tmp_path: Path) -> None:
