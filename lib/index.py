@@ -26,7 +26,7 @@ from lib.claims import VERDICT_RULE
 from lib.paths import relative_text
 from lib.report import scale_line
 
-THUMBNAIL_WIDTH = 360
+THUMBNAIL_WIDTH = 560
 MISSING = "missing"
 DASH = "—"
 BADGE_MARKS = {"holds": "✅", "ok": "✅", "fails": "❌", "failed": "❌", "inconclusive": "❔",
@@ -384,8 +384,22 @@ def code_warning(a: Artefact, reports_dir: Path) -> str | None:
         return f"the run's commit {commit[:12]} is not in this repository: cannot check its code against HEAD"
     if not changed:
         return None
-    return (f"produced by code older than HEAD: {', '.join(changed)} changed since the run's commit "
-            f"{commit[:12]}; a re-run may change these numbers")
+    return (f"produced by code older than HEAD: {len(changed)} file(s) it depends on changed since the "
+            f"run's commit {commit[:12]}: {_brace(changed)}; a re-run may change these numbers")
+
+
+def _brace(files: tuple[str, ...] | list[str]) -> str:
+    """Paths grouped by folder, shell-brace style: `lib/{a,b}.py, lib/papers/p/{c,d}.py`."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for f in files:
+        folder, name = posixpath.split(f)
+        stem, ext = posixpath.splitext(name)
+        groups.setdefault((folder, ext), []).append(stem)
+    out = []
+    for (folder, ext), stems in groups.items():
+        inner = stems[0] if len(stems) == 1 else "{" + ",".join(stems) + "}"
+        out.append(f"{folder}/{inner}{ext}" if folder else f"{inner}{ext}")
+    return ", ".join(out)
 
 
 def _main_scale(artefacts: list[Artefact]) -> str:

@@ -111,7 +111,7 @@ def test_the_data_banner_is_shown_in_a_warning_box(reports: Path) -> None:
 
 def test_an_artefact_shows_figures_tables_and_provenance(reports: Path) -> None:
     md, page = read(reports / "alpha" / "index.md"), read(reports / "alpha" / "index.html")
-    assert '<a href="fig1.png"><img src="fig1.png" width="360" alt="fig1"></a>' in md
+    assert '<a href="fig1.png"><img src="fig1.png" width="560" alt="fig1"></a>' in md
     assert "Figure: [PNG](fig1.png), [PDF](fig1.pdf)" in md and "[fig1.csv](fig1.csv)" in md
     assert "[table1.md (Markdown)](table1.md)" in md and "### Paper vs ours: table1" in md
     assert "| a\\|b | 0.91 | 0.88 |" in md  # the paper-vs-ours table, embedded as written
@@ -123,7 +123,7 @@ def test_an_artefact_shows_figures_tables_and_provenance(reports: Path) -> None:
         assert text in md, text
     assert "synthetic: synthetic — stand-in" in page  # the full provenance table, collapsed
     assert page.count("<details><summary>Provenance of notebook 01_fig1") == 1
-    assert 'href="../index.html"' in page and 'src="fig1.png" width="360"' in page
+    assert 'href="../index.html"' in page and 'src="fig1.png" width="560"' in page
     assert 'href="alpha/fig1.png"' in read(reports / "index.html")  # links relative to each page
 
 
@@ -225,7 +225,9 @@ def test_code_warning_names_files_changed_since_the_run(tmp_path: Path) -> None:
     assert index.code_warning(a, reports_dir) is None
     (tmp_path / "lib" / "shared.py").write_text("X = 2\n")
     git("commit", "-qam", "three")
-    assert "lib/shared.py changed since" in index.code_warning(a, reports_dir)
+    assert "1 file(s) it depends on changed since the run's commit" in index.code_warning(a, reports_dir)
+    assert index.code_warning(a, reports_dir).endswith(": lib/shared.py; a re-run may change these numbers")
+    assert index._brace(["lib/a.py", "lib/b.py", "lib/papers/p/c.py"]) == "lib/{a,b}.py, lib/papers/p/c.py"
     missing = index.Artefact("p", "a", {}, {"git": {"commit": "0" * 40}}, {})
     assert "not in this repository" in index.code_warning(missing, reports_dir)
 
