@@ -197,7 +197,7 @@ def test_list_shows_notebooks_artefacts_and_parameters(tree: Layout,
     assert "fake: A fake paper | with a pipe" in out
     assert "01_alpha  artefacts: alpha" in out and "02_beta  artefacts: beta" in out
     assert 'PROFILE="quick"*  N=5*  DATA="synthetic"' in out
-    assert "FAIL=False" in out
+    assert "FAIL=false" in out  # defaults print as JSON, like the overrides
     assert not tree.reports.exists()
 
 
