@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup quick smoke paper test bench notebooks zoo clean-build
+.PHONY: setup quick smoke paper test bench notebooks zoo lab clean-build
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ bench: setup                         ## speed benchmarks (ratios against baselin
 zoo: setup                           ## retrain every model-zoo entry from scratch on CPU (hours), then its report page
 	$(PY) -m lib.zoo train all
 	$(PY) -m lib.zoo_page
+
+lab: setup                           ## JupyterLab on notebooks/ (installs the `lab` extra into .venv); outputs go to build/interactive/
+	$(PY) -m pip install -q -e '.[lab]'
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
 notebooks: setup                     ## re-pair notebooks after editing the .py sources
 	$(VENV)/bin/jupytext --sync notebooks/*/*.py

@@ -1,10 +1,13 @@
 """Verdicts on a paper's claims, computed from seed-level numbers, never typed in.
 
-A verdict is `holds`, `fails` or `inconclusive`. The building block is a paired comparison over
+A verdict is `holds`, `fails`, `inconclusive` or `not run` (the experiment could not run here: a
+separate verdict, never counted as inconclusive). `VERDICT_RULE` states the one rule, shown once on
+the report index. The building block is a paired comparison over
 seeds: the 95% Student-t interval of the mean difference decides (holds when it lies entirely on the
 claimed side of the margin, fails when entirely on the other side, inconclusive when it straddles
 the margin or fewer than two seeds exist). Claims over many conditions combine the per-condition
-verdicts with `all_of` ("everywhere") or `most_of`.
+verdicts with `all_of` ("everywhere") or `most_of`. Proportions (k of n images) use the Wilson
+score interval, which stays inside [0, 1] (`wilson`, `proportion_at_most`).
 """
 from __future__ import annotations
 
@@ -20,6 +23,18 @@ class Verdict(str, Enum):
     HOLDS = "holds"
     FAILS = "fails"
     INCONCLUSIVE = "inconclusive"
+    NOT_RUN = "not run"
+
+
+VERDICT_RULE = (
+    "A claim holds when the 95% interval of the claimed quantity (Student-t over seeds for means; Wilson "
+    "score over images for proportions; a one-sided test at α = 0.01 where a p-value is given) lies "
+    "entirely on the claimed side of the paper's threshold, fails when it lies entirely on the other "
+    "side, and is inconclusive when it straddles the threshold or fewer than two seeds exist. A claim "
+    "made of parts holds when every part holds and fails when any part fails (\"everywhere\"); a claim "
+    "about what happens typically holds when more than half its parts hold and none fails, and fails "
+    "when more than half fail. Not run: the experiment could not run here (data or compute missing); "
+    "it is not counted as inconclusive.")
 
 
 @dataclass(frozen=True)
@@ -30,9 +45,13 @@ class Claim:
     text: str
     verdict: Verdict
     evidence: str
+    parts: tuple[tuple[str, Verdict, str], ...] = ()
 
     def record(self) -> dict:
-        return {"id": self.id, "text": self.text, "verdict": self.verdict.value, "evidence": self.evidence}
+        out = {"id": self.id, "text": self.text, "verdict": self.verdict.value, "evidence": self.evidence}
+        if self.parts:
+            out["parts"] = [{"part": name, "verdict": v.value, "evidence": ev} for name, v, ev in self.parts]
+        return out
 
 
 @dataclass(frozen=True)
@@ -94,6 +113,56 @@ def at_most(values: Sequence[float], bound: float) -> Test:
     return Test(verdict, m, lo, hi, n)
 
 
+def wilson(successes: int, n: int, level: float = 0.95) -> tuple[float, float, float]:
+    """Proportion `successes / n` and its Wilson score interval (always inside [0, 1]).
+
+    Returns (p, lo, hi); (nan, 0, 1) when n == 0.
+    """
+    if not 0 <= successes <= n:
+        raise ValueError(f"need 0 <= successes <= n, got {successes} of {n}")
+    if n == 0:
+        return float("nan"), 0.0, 1.0
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    lo = 0.0 if successes == 0 else max(0.0, float(centre - half))
+    hi = 1.0 if successes == n else min(1.0, float(centre + half))
+    return p, lo, hi
+
+
+@dataclass(frozen=True)
+class ProportionTest:
+    """A proportion (k of n) against a bound, with its Wilson interval, in percent."""
+
+    verdict: Verdict
+    mean: float
+    lo: float
+    hi: float
+    n: int
+    k: int
+
+    def describe(self, unit: str = "%") -> str:
+        return f"{self.mean:.1f}{unit} [95% Wilson {self.lo:.1f}, {self.hi:.1f}] ({self.k}/{self.n})"
+
+
+def proportion_at_most(successes: int, n: int, bound_pct: float) -> ProportionTest:
+    """Is the proportion `successes / n` at most `bound_pct` percent? Wilson interval decides (same
+    rule as `at_most`: holds when the whole interval is ≤ bound, fails when it is wholly above)."""
+    p, lo, hi = wilson(successes, n)
+    lo, hi, m = 100 * lo, 100 * hi, 100 * p
+    if n == 0:
+        verdict = Verdict.INCONCLUSIVE
+    elif hi <= bound_pct:
+        verdict = Verdict.HOLDS
+    elif lo > bound_pct:
+        verdict = Verdict.FAILS
+    else:
+        verdict = Verdict.INCONCLUSIVE
+    return ProportionTest(verdict, m, lo, hi, n, successes)
+
+
 def all_of(verdicts: Sequence[Verdict]) -> Verdict:
     """'Everywhere': holds if all hold, fails if any fails, else inconclusive."""
     if any(v is Verdict.FAILS for v in verdicts):
@@ -118,8 +187,9 @@ def most_of(verdicts: Sequence[Verdict], share: float = 0.5) -> Verdict:
 def tally(verdicts: Sequence[Verdict]) -> str:
     """'3 hold, 1 fail, 0 inconclusive of 4'."""
     c = {v: sum(x is v for x in verdicts) for v in Verdict}
-    return (f"{c[Verdict.HOLDS]} hold, {c[Verdict.FAILS]} fail, {c[Verdict.INCONCLUSIVE]} inconclusive "
-            f"of {len(verdicts)}")
+    not_run = f", {c[Verdict.NOT_RUN]} not run" if c[Verdict.NOT_RUN] else ""
+    return (f"{c[Verdict.HOLDS]} hold, {c[Verdict.FAILS]} fail, {c[Verdict.INCONCLUSIVE]} inconclusive"
+            f"{not_run} of {len(verdicts)}")
 
 
 def from_pvalue(p: float, effect_ok: bool, alpha: float = 0.01) -> Verdict:

@@ -94,7 +94,8 @@ class Dataset:
 
     def record(self) -> dict:
         """The `data` entry of an artefact record."""
-        return {"spec": self.spec, "source": self.source, "description": self.description,
+        return {"spec": paths.relative_text(self.spec), "source": self.source,
+                "description": paths.relative_text(self.description),
                 "banner": self.banner, "sizes": {"train": len(self.train), "val": len(self.val),
                                                  "test": len(self.test)}}
 

@@ -8,20 +8,32 @@ the page. Missing records or keys never stop the index: they show as "missing".
 """
 from __future__ import annotations
 
+import ast
+import functools
 import html
 import json
 import os
 import posixpath
 import re
+import subprocess
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union
 from urllib.parse import quote
 
-THUMBNAIL_WIDTH = 360
+from lib.claims import VERDICT_RULE
+from lib.paths import relative_text
+from lib.report import scale_line
+
+THUMBNAIL_WIDTH = 560
 MISSING = "missing"
-BADGE_MARKS = {"holds": "✅", "ok": "✅", "fails": "❌", "failed": "❌", "inconclusive": "❔"}
+DASH = "—"
+BADGE_MARKS = {"holds": "✅", "ok": "✅", "fails": "❌", "failed": "❌", "inconclusive": "❔",
+               "not run": "⏸", "reproduced": "✅", "partly": "◐", "not reproduced": "❌"}
+# What an artefact's claims add up to, in the order the per-paper summary counts them
+OUTCOMES = ("reproduced", "partly", "not reproduced", "inconclusive", "not run", "no claims")
+NAN_CELLS = {"nan", "NaN", "None", "<NA>", "NaT"}
 FIGURE_EXTENSIONS = (".png", ".pdf", ".svg")
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1100px;
@@ -34,7 +46,13 @@ code { background: #f5f5f5; padding: 0 3px; font-size: 0.9em; word-break: break-
          font-weight: 600; font-size: 0.85em; white-space: nowrap; }
 .holds, .ok { background: #2e7d32; }
 .fails, .failed { background: #c62828; }
-.inconclusive { background: #f9a825; color: #222; }
+.inconclusive, .partly { background: #f9a825; color: #222; }
+.reproduced { background: #2e7d32; }
+.not-reproduced { background: #c62828; }
+.not-run, .no-claims { background: #757575; }
+details { margin: 0.4em 0 0.8em; }
+summary { cursor: pointer; color: #444; }
+td.part { padding-left: 1.6em; color: #444; }
 .missing, .skipped-gpu, .skipped-data { background: #757575; }
 .warning { border: 2px solid #f9a825; background: #fff8e1; padding: 0.5em 0.8em; margin: 0.6em 0; }
 .error { color: #c62828; }
@@ -132,7 +150,16 @@ class MarkdownTable:
     text: str
 
 
-Block = Union[Heading, Paragraph, WarningBox, Thumbnail, Table, BulletList, MarkdownTable]
+@dataclass(frozen=True)
+class Details:
+    """A collapsed block (HTML `<details>`); in Markdown only the compact `line` is shown."""
+
+    summary: str
+    body: "Table"
+    line: list[Inline]
+
+
+Block = Union[Heading, Paragraph, WarningBox, Thumbnail, Table, BulletList, MarkdownTable, Details]
 
 
 # --------------------------------------------------------------------------------------------
@@ -211,13 +238,211 @@ def _claims(artefact: Artefact) -> list[dict[str, Any]]:
     return list((artefact.record or {}).get("claims") or [])
 
 
+def verdict_of(claim: dict[str, Any], record: dict[str, Any] | None) -> str:
+    """A claim's verdict as the reports show it. Records written before the `not run` verdict existed
+    mark an experiment that could not run by an evidence starting "Not run" or a title ending "(not
+    run)" (RePr's Tables 5.6-5.9): those read *not run*, never inconclusive."""
+    verdict = str(claim.get("verdict") or MISSING)
+    if verdict == "inconclusive":
+        evidence = str(claim.get("evidence") or "").lstrip().lower()
+        title = str((record or {}).get("title") or "").lower()
+        if evidence.startswith("not run") or title.endswith("(not run)"):
+            return "not run"
+    return verdict
+
+
+def outcome(a: Artefact) -> str:
+    """What an artefact's claims add up to: reproduced (every claim holds), partly (some hold), not
+    reproduced (none holds, some fail), inconclusive, not run (every claim not run), no claims."""
+    verdicts = [verdict_of(c, a.record) for c in _claims(a)]
+    ran = [v for v in verdicts if v != "not run"]
+    if not verdicts:
+        return "no claims"
+    if not ran:
+        return "not run"
+    if all(v == "holds" for v in ran):
+        return "reproduced"
+    if any(v == "holds" for v in ran):
+        return "partly"
+    return "not reproduced" if any(v == "fails" for v in ran) else "inconclusive"
+
+
+def scale_of(record: dict[str, Any] | None) -> str:
+    """The record's one-line scale: its `scale` field, else the paper's SCALE filled with the record's
+    parameters (records written before `scale` existed), else a dash."""
+    if not record:
+        return DASH
+    if record.get("scale"):
+        return str(record["scale"])
+    return scale_line(str(record.get("paper") or ""), record.get("parameters") or {}) or DASH
+
+
+def _notebooks(artefacts: list[Artefact]) -> list[dict[str, Any]]:
+    """Each notebook entry once, in order."""
+    return list({id(a.entry): a.entry for a in artefacts}.values())
+
+
+def compute_time(entries: list[dict[str, Any]]) -> tuple[str, list[str]]:
+    """Compute time from an empty cache: the summed durations of the notebooks run at the paper's
+    main commit (the one most of its shown runs ran at). A notebook re-run later at another commit
+    found the models of the first run in the cache (RePr 06: 13.6 s), so its duration is no compute
+    time: it is left out and named.
+
+    Returns:
+        ("123.4 min", [names of the notebooks left out]).
+    """
+    runs = [(e, e if e.get("status") == "ok" else e.get("last_good")) for e in entries]
+    runs = [(e, r) for e, r in runs if r and r.get("duration_s") is not None]
+    if not runs:
+        return DASH, []
+    commits = Counter((r.get("git") or {}).get("commit") for _, r in runs)
+    main = commits.most_common(1)[0][0]
+    kept = [r["duration_s"] for _, r in runs if (r.get("git") or {}).get("commit") == main]
+    left = [str(e.get("notebook") or MISSING) for e, r in runs if (r.get("git") or {}).get("commit") != main]
+    return f"{sum(kept) / 60:.1f} min", left
+
+
+@functools.lru_cache(maxsize=None)
+def _repo_root(start: str) -> str | None:
+    """The git work tree holding `start`, or None."""
+    try:
+        out = subprocess.run(["git", "-C", start, "rev-parse", "--show-toplevel"], capture_output=True,
+                             text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def dependencies(root: Path, paper: str) -> list[str]:
+    """The files a paper's results depend on, relative to `root`: `lib/papers/<paper>/*.py` and the
+    shared `lib/*.py` modules they import, transitively (read with `ast`)."""
+    todo = sorted((root / "lib" / "papers" / paper).glob("*.py"))
+    seen: set[Path] = set()
+    while todo:
+        path = todo.pop()
+        if path in seen or not path.is_file():
+            continue
+        seen.add(path)
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError):
+            continue
+        for node in ast.walk(tree):
+            names: list[str] = []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            for name in names:
+                parts = name.split(".")
+                if parts[0] == "lib" and len(parts) == 2 and (root / "lib" / f"{parts[1]}.py").is_file():
+                    todo.append(root / "lib" / f"{parts[1]}.py")
+    return sorted(str(q.relative_to(root)) for q in seen)
+
+
+def code_changes(root: str, commit: str, paths: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The files among `paths` that differ between `commit` and HEAD (`git diff --name-only`);
+    None when the commit is not in the repository (nothing can be checked)."""
+    try:
+        head = subprocess.run(["git", "-C", root, "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return _code_changes(root, commit, head, paths)
+
+
+@functools.lru_cache(maxsize=None)
+def _code_changes(root: str, commit: str, head: str, paths: tuple[str, ...]) -> tuple[str, ...] | None:
+    """`code_changes` for a resolved HEAD (cached: one `git diff` per commit and paper)."""
+    if not head:
+        return None
+    try:
+        known = subprocess.run(["git", "-C", root, "cat-file", "-e", f"{commit}^{{commit}}"],
+                               capture_output=True, timeout=30)
+        if known.returncode != 0:
+            return None
+        out = subprocess.run(["git", "-C", root, "diff", "--name-only", commit, head, "--", *paths],
+                             capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return tuple(out.stdout.split()) if out.returncode == 0 else None
+
+
+def code_warning(a: Artefact, reports_dir: Path) -> str | None:
+    """A warning when the code the artefact's run recorded (`git.commit`) differs from HEAD for the
+    files its paper depends on (`dependencies`), naming them; None when they are the same or there is
+    no repository to check against."""
+    commit = ((a.run or {}).get("git") or {}).get("commit")
+    root = _repo_root(str(reports_dir.resolve()))
+    if not a.run or root is None:
+        return None
+    if not commit:
+        return "the run recorded no git commit: cannot check its code against HEAD"
+    deps = tuple(dependencies(Path(root), a.paper))
+    changed = code_changes(root, commit, deps) if deps else ()
+    if changed is None:
+        return f"the run's commit {commit[:12]} is not in this repository: cannot check its code against HEAD"
+    if not changed:
+        return None
+    return (f"produced by code older than HEAD: {len(changed)} file(s) it depends on changed since the "
+            f"run's commit {commit[:12]}: {_brace(changed)}; a re-run may change these numbers")
+
+
+def _brace(files: tuple[str, ...] | list[str]) -> str:
+    """Paths grouped by folder, shell-brace style: `lib/{a,b}.py, lib/papers/p/{c,d}.py`."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for f in files:
+        folder, name = posixpath.split(f)
+        stem, ext = posixpath.splitext(name)
+        groups.setdefault((folder, ext), []).append(stem)
+    out = []
+    for (folder, ext), stems in groups.items():
+        inner = stems[0] if len(stems) == 1 else "{" + ",".join(stems) + "}"
+        out.append(f"{folder}/{inner}{ext}" if folder else f"{inner}{ext}")
+    return ", ".join(out)
+
+
+def _main_scale(artefacts: list[Artefact]) -> str:
+    """The scale most of a paper's artefacts ran at (the summary's scale line)."""
+    scales = Counter(scale_of(a.record) for a in artefacts if a.record)
+    return scales.most_common(1)[0][0] if scales else DASH
+
+
+def paper_summary(report: dict[str, Any], artefacts: list[Artefact], page_dir: str, ext: str) -> list[Block]:
+    """The per-paper summary: artefacts by outcome, claims by verdict, compute time, scale."""
+    rows = []
+    footnotes = []
+    for paper in _papers(artefacts):
+        mine = [a for a in artefacts if a.paper == paper]
+        outcomes = Counter(outcome(a) for a in mine if a.record)
+        verdicts = Counter(verdict_of(c, a.record) for a in mine for c in _claims(a))
+        time, left = compute_time(_notebooks(mine))
+        if left:
+            time += f" (leaves out {', '.join(left)}: re-run at a later commit from cache, not a compute time)"
+        scales = Counter(scale_of(a.record) for a in mine if a.record)
+        scale = _main_scale(mine)
+        info = (report.get("papers") or {}).get(paper) or {}
+        rows.append([[Link(info.get("title") or paper, _href(f"{paper}/index.{ext}", page_dir))],
+                     [f"{len(mine)}: " + (", ".join(f"{outcomes[o]} {o}" for o in OUTCOMES if outcomes[o])
+                                          or DASH)],
+                     [", ".join(f"{n} {v}" for v, n in sorted(verdicts.items())) or DASH],
+                     [time], [scale]])
+        if len(scales) > 1:
+            footnotes.append(f"{paper}: its artefacts ran at {len(scales)} scales (the summary gives the most "
+                             "common one); each claim row names its own.")
+    blocks: list[Block] = [Table(["Paper", "Artefacts", "Claims", "Compute time (empty cache)", "Scale"], rows)]
+    if footnotes:
+        blocks.append(Paragraph([" ".join(footnotes)]))
+    return blocks
+
+
 def summary_blocks(report: dict[str, Any], artefacts: list[Artefact]) -> list[Block]:
     """The run summary: profiles, commits, generation date, notebook and claim counts, banners."""
     entries = {id(a.entry): a.entry for a in artefacts}.values()  # each notebook once
     runs = [a.run for a in artefacts if a.run]
     statuses = Counter(e.get("status", MISSING) for e in entries)
     commits = sorted({_git_text(r.get("git")) for r in runs})
-    verdicts = Counter(c.get("verdict", MISSING) for a in artefacts for c in _claims(a))
+    verdicts = Counter(verdict_of(c, a.record) for a in artefacts for c in _claims(a))
     blocks: list[Block] = [BulletList([
         [f"Generated: {report.get('generated') or MISSING}"],
         ["Profiles: " + (", ".join(sorted({r.get("profile") or MISSING for r in runs})) or "none")],
@@ -257,15 +482,23 @@ def claims_table(artefacts: list[Artefact], page_dir: str, ext: str) -> Table:
         The table; an artefact without a record gets one row saying so.
     """
     rows = []
+    main_scale = {paper: _main_scale([a for a in artefacts if a.paper == paper]) for paper in _papers(artefacts)}
     for a in artefacts:
         target = Link(a.artefact, _href(f"{a.paper}/index.{ext}", page_dir) + f"#{a.anchor}")
         claims = _claims(a) or [{"text": f"(no record: notebook {a.entry.get('status', MISSING)})",
                                  "verdict": MISSING, "evidence": ""}]
+        scale = scale_of(a.record)
+        if scale == main_scale.get(a.paper):
+            scale = "the paper's scale (summary)"
         for claim in claims:
-            verdict = claim.get("verdict") or MISSING
+            verdict = verdict_of(claim, a.record)
             rows.append([[a.paper], [target], [claim.get("text") or MISSING],
-                         [Badge(verdict, verdict)], [claim.get("evidence") or ""]])
-    return Table(["Paper", "Artefact", "Claim", "Verdict", "Evidence"], rows)
+                         [Badge(verdict, verdict)], [claim.get("evidence") or ""], [scale]])
+            for part in claim.get("parts") or []:
+                pv = str(part.get("verdict") or MISSING)
+                rows.append([[""], [""], [f"↳ part: {part.get('part') or MISSING}"], [Badge(pv, pv)],
+                             [part.get("evidence") or ""], [""]])
+    return Table(["Paper", "Artefact", "Claim", "Verdict", "Evidence", "Scale of the run"], rows)
 
 
 def artefact_blocks(a: Artefact, reports_dir: Path, page_dir: str, level: int) -> list[Block]:
@@ -288,6 +521,9 @@ def artefact_blocks(a: Artefact, reports_dir: Path, page_dir: str, level: int) -
     blocks.append(Paragraph(_status(a, page_dir)))
     if _banner(a):
         blocks.append(WarningBox([f"Synthetic data: {_banner(a)}"]))
+    warning = code_warning(a, reports_dir)
+    if warning:
+        blocks.append(WarningBox([f"Code changed: {warning}."]))
     if a.run and not a.record:
         blocks.append(Paragraph([Error(f"artefact record {a.paper}/{a.artefact}.json is missing")]))
     if not a.record:
@@ -302,7 +538,7 @@ def artefact_blocks(a: Artefact, reports_dir: Path, page_dir: str, level: int) -
     for table in record.get("tables") or []:
         if table.get("paper_vs_ours"):
             blocks += _paper_vs_ours(a.paper, table, reports_dir, level + 1)
-    blocks.append(details_table(a, page_dir))
+    blocks.append(Paragraph([f"Scale: {scale_of(record)}"]))
     if record.get("notes"):
         blocks += [Paragraph(["Notes:"]), BulletList([[str(n)] for n in record["notes"]])]
     return blocks
@@ -354,6 +590,37 @@ def _paper_vs_ours(paper: str, table: dict[str, Any], reports_dir: Path, level: 
     return [heading, MarkdownTable(text)]
 
 
+def provenance(artefacts: list[Artefact], page_dir: str) -> Details:
+    """One notebook's provenance (its artefacts share the run): a collapsed table in HTML, one compact
+    line in Markdown."""
+    a = next((x for x in artefacts if x.record), artefacts[0])
+    table = details_table(a, page_dir)
+    run, record = a.run or {}, a.record or {}
+    html_page = run.get("html")
+    duration = run.get("duration_s")
+    line: list[Inline] = ["Provenance: "]
+    line += ([Link(posixpath.basename(html_page), _href(html_page, page_dir))] if html_page else [MISSING])
+    data = record.get("data") or {}
+    line += [f" · {record.get('profile') or run.get('profile') or MISSING} profile"
+             f" · {data.get('source', MISSING)} data {relative_text(str(data.get('spec', MISSING)), _root())}"
+             f" · seeds {', '.join(map(str, record.get('seeds') or [])) or MISSING}"
+             f" · git {_git_text(run.get('git'))}"
+             f" · {record.get('device') or run.get('device') or MISSING}"
+             f" · {f'{duration} s' if duration is not None else MISSING}"
+             f" · started {run.get('started') or MISSING}"
+             f" · {', '.join(f'{k} {v}' for k, v in (run.get('packages') or {}).items()) or MISSING}"
+             " · parameters ", Code(json.dumps(record.get("parameters", run.get("parameters")), sort_keys=True))]
+    name = a.entry.get("notebook") or MISSING
+    return Details(f"Provenance of notebook {name} (data, parameters, seeds, git, packages, device, time)",
+                   table, line)
+
+
+@functools.lru_cache(maxsize=None)
+def _root() -> str:
+    """The repository the index is built in (absolute paths in old records read relative to it)."""
+    return str(Path(__file__).resolve().parent.parent)
+
+
 def details_table(a: Artefact, page_dir: str) -> Table:
     """Provenance of the run shown: notebook, profile, data, parameters, seeds, git, ..."""
     record, run = a.record or {}, a.run or {}
@@ -365,8 +632,8 @@ def details_table(a: Artefact, page_dir: str) -> Table:
         ("Executed notebook", [Link(posixpath.basename(html_page), _href(html_page, page_dir))]
          if html_page else [MISSING]),
         ("Profile", [record.get("profile") or run.get("profile") or MISSING]),
-        ("Data", [f"{data.get('source', MISSING)}: {data.get('spec', MISSING)}"
-                  + (f" — {data['description']}" if data.get("description") else "")]),
+        ("Data", [relative_text(f"{data.get('source', MISSING)}: {data.get('spec', MISSING)}"
+                                + (f" — {data['description']}" if data.get("description") else ""), _root())]),
         ("Parameters", [Code(json.dumps(record.get("parameters", run.get("parameters")),
                                         sort_keys=True))]),
         ("Seeds", [", ".join(map(str, record["seeds"])) if record.get("seeds") else MISSING]),
@@ -382,7 +649,15 @@ def details_table(a: Artefact, page_dir: str) -> Table:
 def index_page(report: dict[str, Any], artefacts: list[Artefact], reports_dir: Path,
                ext: str) -> list[Block]:
     """`reports/index.*`: summary, all claims, then every paper's artefacts."""
-    blocks: list[Block] = [Heading(1, ["Reproduction reports"]), *summary_blocks(report, artefacts)]
+    blocks: list[Block] = [Heading(1, ["Reproduction reports"]), Heading(2, ["Per paper"]),
+                           *paper_summary(report, artefacts, ".", ext),
+                           Heading(3, ["Verdict rule (every claim of every paper)"], "verdict-rule"),
+                           Paragraph([VERDICT_RULE]),
+                           Paragraph(["Artefacts: reproduced = every claim holds; partly = some hold; "
+                                      "not reproduced = none holds and some fail; not run = could not "
+                                      "run here. Compute time: the notebooks' summed durations at the "
+                                      "paper's main run, from an empty cache."]),
+                           Heading(2, ["This run"]), *summary_blocks(report, artefacts)]
     if (reports_dir / "zoo" / f"index.{ext}").exists():
         blocks.append(Paragraph(["Reference classifiers the quick profile loads: ",
                                  Link("the model zoo (cards, accuracies, training curves)", _href(f"zoo/index.{ext}", "."))]))
@@ -393,9 +668,21 @@ def index_page(report: dict[str, Any], artefacts: list[Artefact], reports_dir: P
                                        _href(f"{paper}/index.{ext}", "."))], paper))
         if info.get("citation"):
             blocks.append(Paragraph([info["citation"]]))
-        for a in artefacts:
-            if a.paper == paper:
-                blocks += artefact_blocks(a, reports_dir, ".", 3)
+        blocks += _notebook_sections([a for a in artefacts if a.paper == paper], reports_dir, ".", 3)
+    return blocks
+
+
+def _notebook_sections(artefacts: list[Artefact], reports_dir: Path, page_dir: str, level: int) -> list[Block]:
+    """The artefacts grouped by notebook: each notebook's provenance once, then its artefacts."""
+    blocks: list[Block] = []
+    groups: dict[int, list[Artefact]] = {}
+    for a in artefacts:
+        groups.setdefault(id(a.entry), []).append(a)
+    for group in groups.values():
+        for a in group:
+            blocks += artefact_blocks(a, reports_dir, page_dir, level)
+        if any(a.run for a in group):
+            blocks.append(provenance(group, page_dir))
     return blocks
 
 
@@ -408,10 +695,12 @@ def paper_page(report: dict[str, Any], paper: str, artefacts: list[Artefact], re
     if info.get("citation"):
         blocks.append(Paragraph([info["citation"]]))
     blocks += [Paragraph([Link("← all papers", _href(f"index.{ext}", paper))]),
+               *paper_summary(report, mine, paper, ext),
+               Paragraph(["Verdicts follow ", Link("the suite's one verdict rule", _href(f"index.{ext}", paper)
+                                                        + "#verdict-rule"), "."]),
                *summary_blocks(report, mine), Heading(2, ["Claims"]),
                claims_table(mine, paper, ext)]
-    for a in mine:
-        blocks += artefact_blocks(a, reports_dir, paper, 2)
+    blocks += _notebook_sections(mine, reports_dir, paper, 2)
     return blocks
 
 
@@ -475,8 +764,21 @@ def to_markdown(blocks: list[Block]) -> str:
         elif isinstance(block, BulletList):
             parts.append("\n".join(f"- {_md_inline(item)}" for item in block.items))
         elif isinstance(block, MarkdownTable):
-            parts.append(block.text.strip())
+            parts.append(_dash_nan_markdown(block.text.strip()))
+        elif isinstance(block, Details):
+            parts.append(_md_inline(block.line))
     return "\n\n".join(parts) + "\n"
+
+
+def _dash_nan_markdown(text: str) -> str:
+    """A Markdown table's missing cells (`nan`, `None`, ...) as dashes."""
+    out = []
+    for line in text.splitlines():
+        if line.strip().startswith("|"):
+            cells = re.split(r"(?<!\\)\|", line)
+            line = "|".join(f" {DASH} " if c.strip() in NAN_CELLS else c for c in cells)
+        out.append(line)
+    return "\n".join(out)
 
 
 # --------------------------------------------------------------------------------------------
@@ -490,7 +792,7 @@ def _html_inline(items: list[Inline]) -> str:
         if isinstance(item, Link):
             out.append(f'<a href="{html.escape(item.href)}">{html.escape(item.text)}</a>')
         elif isinstance(item, Badge):
-            kind, text = html.escape(item.kind), html.escape(item.text)
+            kind, text = html.escape(item.kind.replace(" ", "-")), html.escape(item.text)
             out.append(f'<span class="badge {kind}">{text}</span>')
         elif isinstance(item, Code):
             out.append(f"<code>{html.escape(item.text)}</code>")
@@ -520,7 +822,7 @@ def markdown_table_to_html(text: str) -> str:
     rows: list[list[str]] = []
     for line in [*text.splitlines(), ""]:
         if line.strip().startswith("|"):
-            cells = _split_row(line)
+            cells = [DASH if c in NAN_CELLS else c for c in _split_row(line)]
             if not all(re.fullmatch(r":?-+:?", c) for c in cells):
                 rows.append(cells)
             continue
@@ -545,6 +847,14 @@ def to_html(blocks: list[Block], title: str) -> str:
     Returns:
         The HTML document.
     """
+    body = to_html_fragment(blocks)
+    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f"<title>{html.escape(title)}</title>\n<style>{CSS}</style>\n</head>\n"
+            f"<body>\n{body}\n</body>\n</html>\n")
+
+
+def to_html_fragment(blocks: list[Block]) -> str:
+    """Render blocks as HTML elements (no document around them)."""
     parts = []
     for block in blocks:
         if isinstance(block, Heading):
@@ -568,10 +878,10 @@ def to_html(blocks: list[Block], title: str) -> str:
                          + "</ul>")
         elif isinstance(block, MarkdownTable):
             parts.append(markdown_table_to_html(block.text))
-    body = "\n".join(parts)
-    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            f"<title>{html.escape(title)}</title>\n<style>{CSS}</style>\n</head>\n"
-            f"<body>\n{body}\n</body>\n</html>\n")
+        elif isinstance(block, Details):
+            parts.append(f"<details><summary>{html.escape(block.summary)}</summary>"
+                         f"{to_html_fragment([block.body])}</details>")
+    return "\n".join(parts)
 
 
 # --------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,3 +35,16 @@ def imported_lib() -> str:
     """This `lib` folder, relative to the checkout being run (`$REPRO_ROOT`, set by the runner for its
     kernels; else this repository): `lib` when the kernel imported the right checkout's library."""
     return os.path.relpath(ROOT / "lib", os.environ.get("REPRO_ROOT", ROOT))
+
+
+_ABSOLUTE = re.compile(r"(?<![\w./])/(?!/)(?:[\w.@+-]+/)*[\w.@+-]+")
+
+
+def relative_text(text: str, root: Path | str = ROOT) -> str:
+    """`text` with every absolute path rewritten relative to the repository `root` (normalised, so
+    `/work/main/../shared/data/x` reads `../shared/data/x`): what reports record, never a machine's
+    absolute path. Text without absolute paths comes back unchanged."""
+    if not isinstance(text, str):
+        return text
+    base = os.path.normpath(str(root))
+    return _ABSOLUTE.sub(lambda m: os.path.relpath(os.path.normpath(m.group(0)), base), text)

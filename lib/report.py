@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import html
+import importlib
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -33,7 +35,8 @@ PDF_META = {"Creator": None, "Producer": None, "CreationDate": None}
 def markdown_table(df: pd.DataFrame, floatfmt: str = ".3g") -> str:
     """GitHub Markdown for a DataFrame (index included when named), with '|' escaped in cells."""
     frame = df.reset_index() if df.index.name or any(df.index.names) else df
-    fmt = lambda v: f"{v:{floatfmt}}" if isinstance(v, float) else str(v)
+    fmt = lambda v: ("—" if math.isnan(v) else f"{v:{floatfmt}}") if isinstance(v, float) else \
+        ("—" if v is None else str(v))
     cells = [[fmt(v).replace("|", "\\|") for v in row] for row in frame.itertuples(index=False)]
     head = [str(c).replace("|", "\\|") for c in frame.columns]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -51,8 +54,27 @@ def paper_vs_ours(paper: pd.DataFrame, ours: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+class _Dashes(dict):
+    def __missing__(self, key: str) -> str:
+        return "—"
+
+
+def scale_line(paper: str, params: dict[str, Any]) -> str | None:
+    """The paper's one-line scale statement (`lib/papers/<paper>/paper.py` SCALE, a format string over
+    the parameters) filled with `params` (a parameter the run does not have reads "—"); None when the
+    paper has none."""
+    try:
+        template = getattr(importlib.import_module(f"lib.papers.{paper}.paper"), "SCALE", None)
+        return template.format_map(_Dashes(params)) if template else None
+    except (ImportError, IndexError, ValueError):
+        return None
+
+
 class Record:
-    """Collects one artefact's files, tables, claims and notes; `save()` writes `<artefact>.json`."""
+    """Collects one artefact's files, tables, claims and notes; `save()` writes `<artefact>.json`.
+
+    `scale` (the record's one-line scale statement) defaults to the paper's `SCALE` filled with the
+    run's parameters; a renderer may set it to a fuller line (e.g. with our baseline accuracy)."""
 
     def __init__(self, cfg: Config, artefact: str, title: str, caption: str = ""):
         self.cfg, self.artefact, self.title, self.caption = cfg, artefact, title, caption
@@ -60,6 +82,7 @@ class Record:
         self.tables: list[dict[str, Any]] = []
         self.claims: list[Claim] = []
         self.notes: list[str] = []
+        self.scale: str | None = None
         self._figures: list[Path] = []
         self._html_tables: list[tuple[str, str]] = []
 
@@ -109,6 +132,7 @@ class Record:
             "schema": SCHEMA, "paper": self.cfg.paper, "artefact": self.artefact, "title": self.title,
             "caption": self.caption, "profile": self.cfg.profile.value,
             "data": self.cfg.data_record(),
+            "scale": self.scale or scale_line(self.cfg.paper, self.cfg.params),
             "parameters": self.cfg.params, "seeds": self.cfg.seeds, "device": self.cfg.device_name(),
             "lib_path": paths.imported_lib(),
             "files": self.files, "tables": self.tables, "claims": [c.record() for c in self.claims],

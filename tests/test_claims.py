@@ -121,4 +121,32 @@ def test_describe_and_record() -> None:
     assert t.describe(" pp") == "+0.0123 pp [95% CI +0.01, +0.0146], n=3"
     c = Claim("p.fig.x", "text", F, "evidence")
     assert c.record() == {"id": "p.fig.x", "text": "text", "verdict": "fails", "evidence": "evidence"}
-    assert [v.value for v in Verdict] == ["holds", "fails", "inconclusive"]
+    assert [v.value for v in Verdict] == ["holds", "fails", "inconclusive", "not run"]
+    parts = Claim("p.x", "t", F, "e", parts=(("a", H, "1"), ("b", F, "2"))).record()["parts"]
+    assert parts == [{"part": "a", "verdict": "holds", "evidence": "1"},
+                     {"part": "b", "verdict": "fails", "evidence": "2"}]
+
+
+def test_wilson_stays_inside_unit_interval() -> None:
+    for k, n in [(0, 150), (1, 150), (150, 150), (75, 150), (0, 1), (1, 1)]:
+        p, lo, hi = claims.wilson(k, n)
+        assert 0.0 <= lo <= p <= hi <= 1.0
+    p, lo, hi = claims.wilson(0, 150)
+    assert lo == 0.0 and 0.02 < hi < 0.03          # 0 of 150: upper bound ~2.5%, not [0, 0]
+    p, lo, hi = claims.wilson(1, 150)               # 0.7%: lower bound stays >= 0
+    assert lo >= 0.0 and hi < 0.04
+    # textbook value: 81 of 263 -> [0.2553, 0.3662] (Wilson 1927 / Newcombe 1998 style check)
+    _, lo, hi = claims.wilson(81, 263)
+    assert abs(lo - 0.2553) < 1e-3 and abs(hi - 0.3662) < 1e-3
+    assert claims.wilson(0, 0)[1:] == (0.0, 1.0)
+    with pytest.raises(ValueError):
+        claims.wilson(3, 2)
+
+
+def test_proportion_at_most() -> None:
+    assert claims.proportion_at_most(0, 150, 50).verdict is H
+    assert claims.proportion_at_most(140, 150, 50).verdict is F
+    assert claims.proportion_at_most(75, 150, 50).verdict is INC
+    t = claims.proportion_at_most(1, 150, 50)
+    assert t.describe().startswith("0.7% [95% Wilson 0.1, 3.7]") and "(1/150)" in t.describe()
+    assert "not run" in tally([H, Verdict.NOT_RUN])

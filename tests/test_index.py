@@ -111,7 +111,7 @@ def test_the_data_banner_is_shown_in_a_warning_box(reports: Path) -> None:
 
 def test_an_artefact_shows_figures_tables_and_provenance(reports: Path) -> None:
     md, page = read(reports / "alpha" / "index.md"), read(reports / "alpha" / "index.html")
-    assert '<a href="fig1.png"><img src="fig1.png" width="360" alt="fig1"></a>' in md
+    assert '<a href="fig1.png"><img src="fig1.png" width="560" alt="fig1"></a>' in md
     assert "Figure: [PNG](fig1.png), [PDF](fig1.pdf)" in md and "[fig1.csv](fig1.csv)" in md
     assert "[table1.md (Markdown)](table1.md)" in md and "### Paper vs ours: table1" in md
     assert "| a\\|b | 0.91 | 0.88 |" in md  # the paper-vs-ours table, embedded as written
@@ -119,9 +119,11 @@ def test_an_artefact_shows_figures_tables_and_provenance(reports: Path) -> None:
     assert "[01_fig1.html](01_fig1.html)" in md and "[← all papers](../index.md)" in md
     for text in ("Caption of fig1.", "cpu (2 threads)", "torch 2.14.1", "0, 1",
                  "12.5 s", '`{"PROFILE": "quick", "SEEDS": [0, 1]}`',
-                 "synthetic: synthetic — stand-in", "- a note"):
+                 "synthetic data synthetic", "- a note"):
         assert text in md, text
-    assert 'href="../index.html"' in page and 'src="fig1.png" width="360"' in page
+    assert "synthetic: synthetic — stand-in" in page  # the full provenance table, collapsed
+    assert page.count("<details><summary>Provenance of notebook 01_fig1") == 1
+    assert 'href="../index.html"' in page and 'src="fig1.png" width="560"' in page
     assert 'href="alpha/fig1.png"' in read(reports / "index.html")  # links relative to each page
 
 
@@ -151,3 +153,88 @@ def test_markdown_tables_become_html_tables() -> None:
     html = index.markdown_table_to_html("Caption & more\n\n| a | b |\n|:--|--:|\n| 1\\|2 | <3 |\n")
     assert html == ("<p>Caption &amp; more</p>\n<table><thead><tr><th>a</th><th>b</th></tr></thead>"
                     "<tbody><tr><td>1|2</td><td>&lt;3</td></tr></tbody></table>")
+
+
+def test_the_index_opens_with_a_per_paper_summary_and_the_verdict_rule(reports: Path) -> None:
+    md = read(reports / "index.md")
+    assert md.index("## Per paper") < md.index("## Claims")
+    assert "| [Alpha paper](alpha/index.md) | 2: 1 partly, 1 inconclusive | 1 fails, 1 holds, 1 inconclusive |" in md
+    assert '### <a id="verdict-rule"></a>Verdict rule (every claim of every paper)\n\nA claim holds when' in md
+    assert md.count("A claim holds when") == 1  # stated once on the index ...
+    paper = read(reports / "alpha" / "index.md")
+    assert "A claim holds when" not in paper and "(../index.md#verdict-rule)" in paper  # ... and linked
+
+
+def test_not_run_is_its_own_verdict_and_re_renders_are_no_compute_time(tmp_path: Path) -> None:
+    run_a = entry("p", "01_a", ["a"])
+    run_b = entry("p", "02_b", ["b"], duration_s=13.6, git={"commit": "fedcba9876", "dirty": False})
+    manifest = {"notebooks": {"p/01_a": run_a, "p/02_b": run_b}}
+    (tmp_path / "p").mkdir()
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    (tmp_path / "p" / "a.json").write_text(json.dumps(record("p", "a", [
+        {"id": "x", "text": "t", "verdict": "holds", "evidence": "+1 [0.5, 2]",
+         "parts": [{"part": "layer 1", "verdict": "holds", "evidence": "+1"}]}],
+        scale="3,000 images, 17 epochs")))
+    (tmp_path / "p" / "b.json").write_text(json.dumps(record("p", "b", [
+        {"id": "y", "text": "u", "verdict": "inconclusive", "evidence": "Not run here (no ImageNet)."}],
+        title="Tables 5.6-5.9 (not run)")))
+    (tmp_path / "p" / "t.md").write_text("| a | b |\n|---|---|\n| nan | 1 |\n")
+    index.build(tmp_path)
+    md = read(tmp_path / "index.md")
+    assert "2: 1 reproduced, 1 not run" in md and "1 holds, 1 not run" in md
+    assert "⏸ **not run**" in md and "inconclusive" not in md.split("## Claims")[1]
+    assert "0.2 min (leaves out 02_b: re-run at a later commit from cache" in md
+    assert "↳ part: layer 1" in md and "3,000 images, 17 epochs" in md
+
+
+def test_missing_cells_read_as_dashes() -> None:
+    assert "<td>—</td><td>1</td>" in index.markdown_table_to_html("| a | b |\n|---|---|\n| nan | 1 |\n")
+    md = index.to_markdown([index.MarkdownTable("| a | b |\n|---|---|\n| nan | None |\n")])
+    assert "| — | — |" in md
+
+
+def test_verdict_of_maps_old_not_run_records() -> None:
+    assert index.verdict_of({"verdict": "inconclusive", "evidence": "Not run here."}, None) == "not run"
+    assert index.verdict_of({"verdict": "inconclusive", "evidence": "x"}, {"title": "T (not run)"}) == "not run"
+    assert index.verdict_of({"verdict": "inconclusive", "evidence": "seeds disagree"}, {"title": "T"}) == "inconclusive"
+
+
+def test_code_warning_names_files_changed_since_the_run(tmp_path: Path) -> None:
+    import subprocess
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True,
+                              text=True).stdout.strip()
+
+    git("init", "-q")
+    git("config", "user.email", "t@t")
+    git("config", "user.name", "t")
+    (tmp_path / "lib" / "papers" / "p").mkdir(parents=True)
+    (tmp_path / "lib" / "shared.py").write_text("X = 1\n")
+    (tmp_path / "lib" / "other.py").write_text("Y = 1\n")
+    (tmp_path / "lib" / "papers" / "p" / "render.py").write_text("from lib import shared\n")
+    git("add", ".")
+    git("commit", "-qm", "one")
+    first = git("rev-parse", "HEAD")
+    (tmp_path / "lib" / "other.py").write_text("Y = 2\n")  # not a dependency of p
+    git("commit", "-qam", "two")
+    reports_dir = tmp_path / "reports"
+    reports_dir.mkdir()
+    a = index.Artefact("p", "a", {}, {"git": {"commit": first}}, {})
+    assert index.dependencies(tmp_path, "p") == ["lib/papers/p/render.py", "lib/shared.py"]
+    assert index.code_warning(a, reports_dir) is None
+    (tmp_path / "lib" / "shared.py").write_text("X = 2\n")
+    git("commit", "-qam", "three")
+    assert "1 file(s) it depends on changed since the run's commit" in index.code_warning(a, reports_dir)
+    assert index.code_warning(a, reports_dir).endswith(": lib/shared.py; a re-run may change these numbers")
+    assert index._brace(["lib/a.py", "lib/b.py", "lib/papers/p/c.py"]) == "lib/{a,b}.py, lib/papers/p/c.py"
+    missing = index.Artefact("p", "a", {}, {"git": {"commit": "0" * 40}}, {})
+    assert "not in this repository" in index.code_warning(missing, reports_dir)
+
+
+def test_absolute_paths_read_relative_to_the_repository() -> None:
+    from lib.paths import relative_text
+
+    assert relative_text("imagefolder:/work/main/../shared/data/c.tar.gz", "/work/main") == \
+        "imagefolder:../shared/data/c.tar.gz"
+    assert relative_text("see http://x.org/a, 80/20 split", "/work/main") == "see http://x.org/a, 80/20 split"

@@ -18,7 +18,7 @@ from lib import paths, runner
 MANIFEST = yaml.safe_load(paths.MANIFEST.read_text())
 NOTEBOOKS = [(paper, nb) for paper, entry in MANIFEST["papers"].items() for nb in entry["notebooks"]]
 IDS = [f"{paper}/{nb['name']}" for paper, nb in NOTEBOOKS]
-VERDICTS = {"holds", "fails", "inconclusive"}
+VERDICTS = {"holds", "fails", "inconclusive", "not run"}
 
 
 def test_manifest_lists_notebooks():

@@ -18,7 +18,7 @@ from lib.claims import Claim, Verdict  # noqa: E402
 PARAMS = {"PROFILE": "smoke", "SEEDS": [0], "DATA": "synthetic"}
 # docs/architecture.md §3
 RECORD_KEYS = {"schema", "paper", "artefact", "title", "caption", "profile", "data", "parameters", "seeds",
-               "device", "lib_path", "files", "tables", "claims", "notes"}
+               "device", "files", "tables", "claims", "notes", "lib_path", "scale"}
 
 
 @pytest.fixture(autouse=True)
@@ -157,6 +157,7 @@ def test_record_writes_files_and_json(report_cfg) -> None:
     rec_json = _strict_json(text)
     assert set(rec_json) == RECORD_KEYS
     assert "status" not in rec_json                                   # the runner's business
+    assert rec_json["scale"] is None                                  # "demo" has no paper.py SCALE
     assert rec_json["schema"] == 1 and rec_json["paper"] == "demo" and rec_json["artefact"] == "fig9"
     assert rec_json["title"] == "Fig. 9: a demo" and rec_json["caption"] == "The paper's caption."
     assert rec_json["profile"] == "smoke" and rec_json["parameters"] == PARAMS and rec_json["seeds"] == [0]
@@ -177,3 +178,11 @@ def test_record_writes_files_and_json(report_cfg) -> None:
     assert not list(out.glob("*.tmp"))
     html = rec._repr_html_()
     assert "Fig. 9: a demo" in html and "<img" in html and "holds" in html
+
+
+def test_scale_line_fills_the_papers_template_and_dashes_what_a_run_lacks() -> None:
+    from lib.report import scale_line
+
+    line = scale_line("repr", {"TRAIN_SIZE": 3000, "EPOCHS": 17, "SEEDS": [0, 1, 2]})
+    assert line.startswith("CIFAR-10, 3000 training images (thesis: 50,000), 17 epochs") and "— test images" in line
+    assert scale_line("no_such_paper", {}) is None

@@ -197,7 +197,7 @@ def test_list_shows_notebooks_artefacts_and_parameters(tree: Layout,
     assert "fake: A fake paper | with a pipe" in out
     assert "01_alpha  artefacts: alpha" in out and "02_beta  artefacts: beta" in out
     assert 'PROFILE="quick"*  N=5*  DATA="synthetic"' in out
-    assert "FAIL=False" in out
+    assert "FAIL=False" in out  # defaults as the notebook writes them
     assert not tree.reports.exists()
 
 
@@ -518,3 +518,25 @@ def test_each_kernel_gets_its_share_of_the_cores(tmp_path: Path) -> None:
     env = execute.kernel_env(Layout.at(tmp_path), tmp_path / "out", 3)
     assert env["OMP_NUM_THREADS"] == env["MKL_NUM_THREADS"] == "3"
     assert env["PYTHONPATH"].split(os.pathsep)[0] == str(tmp_path)
+
+
+def test_render_html_drops_progress_bars_and_keeps_other_output(tmp_path: Path) -> None:
+    import nbformat
+
+    from lib.runner.execute import render_html
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stderr", text="\rseed 0:   0%|          | 0/17 [00:00<?, ?it/s]"),
+        nbformat.v4.new_output("stream", name="stderr",
+                               text="\rseed 0: 100%|##########| 17/17 [00:12<00:00,  1.34it/s]\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="UserWarning: kept\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="[repr] profile=quick\n"),
+    ]
+    nb.cells.append(cell)
+    render_html(nb, tmp_path / "nb.html")
+    page = (tmp_path / "nb.html").read_text()
+    assert "it/s" not in page and "17/17" not in page
+    assert "UserWarning: kept" in page and "[repr] profile=quick" in page
+    assert len(nb.cells[0].outputs) == 4  # the executed notebook itself keeps everything

@@ -11,6 +11,7 @@ published, and the run returns within `STOP_GRACE_S` seconds; a second interrupt
 """
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -126,11 +127,37 @@ def _kill_kernel(km: AsyncKernelManager) -> None:
         pass
 
 
+_PROGRESS = re.compile(r"\d+%\|.*\|\s*\d+/\d+|\[\d+:\d+<[^\]]*(?:it/s|s/it)\]|\d+(?:\.\d+)?\s*(?:it/s|s/it)\b")
+
+
+def _without_progress(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of `nb` without progress-bar output: in stderr streams, the lines a progress bar
+    rewrites (`\\r`) or that look like one (tqdm's `42%|####| 7/17 [00:12<00:10, 1.3it/s]`) are
+    dropped, and a stream left empty goes; every other output stays."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.get("cells", []):
+        kept = []
+        for out in cell.get("outputs", []) or []:
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                text = out.get("text", "")
+                text = "".join(text) if isinstance(text, list) else str(text)
+                lines = [line for line in re.split(r"(?<=\n)", text)
+                         if line and "\r" not in line and not _PROGRESS.search(line)]
+                if not "".join(lines).strip():
+                    continue
+                out["text"] = "".join(lines)
+            kept.append(out)
+        if "outputs" in cell:
+            cell["outputs"] = kept
+    return nb
+
+
 def render_html(nb: nbformat.NotebookNode, path: Path) -> None:
-    """Render an executed notebook to HTML for readers: no code, no prompts, no `remove-cell` cells."""
+    """Render an executed notebook to HTML for readers: no code, no prompts, no `remove-cell` cells,
+    no progress-bar output (`_without_progress`; the executed .ipynb keeps everything)."""
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"remove-cell"}), enabled=True)
-    body, _ = exporter.from_notebook_node(nb)
+    body, _ = exporter.from_notebook_node(_without_progress(nb))
     path.write_text(body, encoding="utf-8")
 
 

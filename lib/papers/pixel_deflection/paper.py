@@ -100,3 +100,9 @@ CLAIMS = {
         " (BPDA + EOT) at the C&W budget.",
     "pd.t4_6.beats_baselines": "PD + R-CAM + DWT beats the other input transformations (re-measured here).",
 }
+
+# One line of scale for the reports (lib.report formats it with the run's parameters, lib.index shows it;
+# a renderer may set `Record.scale` to add measured numbers such as our classifiers' clean accuracy).
+SCALE = ("CIFAR-10 32x32 (thesis: ImageNet 299x299); {N_IMAGES} attacked test images per classifier (thesis: "
+         "1,000), {RUNS} defence runs per image; classifiers trained here for {TRAIN_EPOCHS} epochs or taken from "
+         "the model zoo (thesis: pretrained ImageNet classifiers, 71-76% top-1)")

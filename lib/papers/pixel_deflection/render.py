@@ -83,6 +83,11 @@ def _welch(a: list[float], b: list[float]) -> tuple[float, float, float]:
     return float(m), float(m - half), float(m + half)
 
 
+def _proportion_at_most(correct: torch.Tensor, bound_pct: float) -> C.ProportionTest:
+    """Share of images correct `[N]` bool at most `bound_pct` %? (Wilson interval, inside [0, 100])."""
+    return C.proportion_at_most(int(correct.sum()), int(correct.numel()), bound_pct)
+
+
 def _at_least(values: list[float], bound: float) -> C.Test:
     return C.greater(values, [bound] * len(values))
 
@@ -145,11 +150,13 @@ def table4_1(cfg: Config, res: AttackTables) -> Record:
 
     # Claims (first classifier; the cross-classifier claims are on Tables 4.2-4.5)
     base = [a for a in cfg.attacks]
-    nodef = {a: C.at_most(_pct(outs[name, a, "normal", d.label].nodef), 50) for a in base}
+    nodef = {a: _proportion_at_most(outs[name, a, "normal", d.label].nodef, 50) for a in base}
     rec.claim(C.Claim("pd.t4_1.attacks_below_50",
                       CLAIMS["pd.t4_1.attacks_below_50"],
                       C.all_of([t.verdict for t in nodef.values()]),
-                      "; ".join(f"{LABEL[a]} {t.mean:.1f}% [{t.lo:.1f}, {t.hi:.1f}]" for a, t in nodef.items())))
+                      "accuracy without defence, % of attacked test images: "
+                      + "; ".join(f"{LABEL[a]} {t.describe()}" for a, t in nodef.items()),
+                      parts=tuple((LABEL[a], t.verdict, t.describe()) for a, t in nodef.items())))
     rec_ = {a: _at_least(_pct(outs[name, a, "normal", d.label].single), 50) for a in base}
     clean = outs[name, "clean", "normal", d.label]
     drop = C.at_most([100 - v for v in _pct(clean.single)], 5.0)

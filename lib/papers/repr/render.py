@@ -687,11 +687,11 @@ def tables5_6_9(cfg: Config) -> Record:
     diminishing = int(((rounds["N=1"] <= rounds["N=2"]) & (rounds["N=2"] <= rounds["N=3"])).sum())
     untested = "Not run here (no ImageNet / VQA / COCO data, no pretrained weights, no multi-GPU compute)."
     rec.claim(C.Claim("repr.table5_6.imagenet_diminishing_gains",
-                      CLAIMS["repr.table5_6.imagenet_diminishing_gains"], C.Verdict.INCONCLUSIVE,
+                      CLAIMS["repr.table5_6.imagenet_diminishing_gains"], C.Verdict.NOT_RUN,
                       f"{untested} In the thesis's own table the error falls every round for {falls} of {len(t56)} "
                       f"models and the per-round gain shrinks in {diminishing} of {len(t56)}; the largest "
                       "relative change is VGG-16 (−22.75%)."))
     rec.claim(C.Claim("repr.tables5_8_5_9.vqa_detection_gains",
-                      CLAIMS["repr.tables5_8_5_9.vqa_detection_gains"], C.Verdict.INCONCLUSIVE,
+                      CLAIMS["repr.tables5_8_5_9.vqa_detection_gains"], C.Verdict.NOT_RUN,
                       f"{untested} Thesis: VQA 60.3 → 64.6; COCO mAP +3.0, +4.1, +2.8, +2.8."))
     return rec.save()

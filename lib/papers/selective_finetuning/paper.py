@@ -44,3 +44,9 @@ CLAIMS = {
     "sf.fig5.mild_level_small_gain":
         "At the mildest distortion level fine-tuning gains about 2 points or less over the baseline.",
 }
+
+# One line of scale for the reports (lib.report formats it with the run's parameters, lib.index shows it;
+# a renderer may set `Record.scale` to add measured numbers such as our baselines' accuracy).
+SCALE = ("CIFAR-10, rankings from {N_RANK} (clean, distorted) pairs, {TEST_SIZE} distorted test images per "
+         "accuracy, fine-tuning at most {FT_STEPS} steps (early stop every {FT_EVAL_EVERY}), All-Conv width "
+         "{ALLCONV_WIDTH} (paper: 96)")
