@@ -23,8 +23,8 @@ from typing import Any, Union
 from urllib.parse import quote
 
 from lib.claims import VERDICT_RULE
+from lib.papers import scale_line
 from lib.paths import relative_text
-from lib.report import scale_line
 
 THUMBNAIL_WIDTH = 560
 MISSING = "missing"

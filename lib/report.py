@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import html
-import importlib
 import json
 import math
 import os
@@ -26,6 +25,7 @@ import pandas as pd
 from lib import paths
 from lib.claims import Claim
 from lib.config import Config
+from lib.papers import scale_line
 
 SCHEMA = 1
 PNG_META = {"Software": None}
@@ -52,22 +52,6 @@ def paper_vs_ours(paper: pd.DataFrame, ours: pd.DataFrame) -> pd.DataFrame:
         out[f"{col} (paper)"] = paper[col]
         out[f"{col} (ours)"] = ours[col]
     return out
-
-
-class _Dashes(dict):
-    def __missing__(self, key: str) -> str:
-        return "—"
-
-
-def scale_line(paper: str, params: dict[str, Any]) -> str | None:
-    """The paper's one-line scale statement (`lib/papers/<paper>/paper.py` SCALE, a format string over
-    the parameters) filled with `params` (a parameter the run does not have reads "—"); None when the
-    paper has none."""
-    try:
-        template = getattr(importlib.import_module(f"lib.papers.{paper}.paper"), "SCALE", None)
-        return template.format_map(_Dashes(params)) if template else None
-    except (ImportError, IndexError, ValueError):
-        return None
 
 
 class Record:

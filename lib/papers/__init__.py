@@ -9,3 +9,22 @@
 
 See docs/architecture.md for the map and the import rules (render never imports protocol or method).
 """
+
+import importlib
+from typing import Any
+
+
+class _Dashes(dict):
+    def __missing__(self, key: str) -> str:
+        return "—"
+
+
+def scale_line(paper: str, params: dict[str, Any]) -> str | None:
+    """The paper's one-line scale statement (`lib/papers/<paper>/paper.py` SCALE, a format string over
+    the parameters) filled with `params` (a parameter the run does not have reads "—"); None when the
+    paper has none."""
+    try:
+        template = getattr(importlib.import_module(f"lib.papers.{paper}.paper"), "SCALE", None)
+        return template.format_map(_Dashes(params)) if template else None
+    except (ImportError, IndexError, ValueError):
+        return None
