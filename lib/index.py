@@ -892,8 +892,11 @@ def _write(path: Path, text: str) -> None:
     """Write a page atomically (temporary file in the same folder, then rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:   # a failed write (disk full) leaves nothing behind
+        tmp.unlink(missing_ok=True)
 
 
 def build(reports_dir: Path) -> None:

@@ -53,7 +53,8 @@ def format_summary(outcomes: list[Outcome], profile: str, elapsed_s: float,
              f"in {elapsed_s:.1f} s"]
     for o in failed:
         paper, name = o.key.split("/", 1)
-        lines.append(f"  FAILED {o.key}: {o.detail} (log: {reports / paper / 'logs' / name}.failed.log)")
+        log = reports / paper / "logs" / f"{name}.failed.log"
+        lines.append(f"  FAILED {o.key}: {o.detail}" + (f" (log: {log})" if log.exists() else ""))
     for o in outcomes:
         lines += [f"  SYNTHETIC DATA in {o.key}: {banner}" for banner in o.banners]
     return "\n".join(lines)
