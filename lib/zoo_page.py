@@ -63,9 +63,11 @@ def curve_figure(card: dict[str, Any], out: Path) -> str:
     ax2.plot(c["epoch"], [100 * a for a in c["val_acc"]], color="C1", label="validation")
     ax2.axhline(100 * card["test_acc"], color="C2", ls="--", label=f"test, kept weights ({100 * card['test_acc']:.1f}%)")
     if card.get("target_test_acc"):
-        ax2.axhline(100 * card["target_test_acc"], color="grey", ls=":", label="target")
-    ax2.axvline(card["epoch_kept"], color="grey", lw=0.5)
-    ax2.set(xlabel="epoch", ylabel="accuracy (%)", title=f"{name}: accuracy", ylim=(0, 100))
+        ax2.axhline(100 * card["target_test_acc"], color="red", ls=":", lw=1,
+                    label=f"target ({100 * card['target_test_acc']:.0f}%)")
+    ax2.axvline(card["epoch_kept"], color="grey", lw=0.5, label=f"epoch kept ({card['epoch_kept']})")
+    low = min(100 * min(c["val_acc"]), 100 * card["test_acc"])
+    ax2.set(xlabel="epoch", ylabel="accuracy (%)", title=f"{name}: accuracy", ylim=(max(0, low - 5), 100))
     ax2.legend(fontsize=7, loc="lower right")
     for ax in (ax1, ax2):
         ax.xaxis.get_major_locator().set_params(integer=True)
