@@ -15,7 +15,7 @@ from lib import paths
 from lib.index import Heading, Paragraph, Table, Thumbnail, to_html, to_markdown
 
 COLUMNS = ["entry", "architecture", "parameters", "weights", "test acc. (target)", "val. acc.",
-           "recipe", "data", "trained", "sha256"]
+           "recipe", "trained", "sha256"]
 
 
 def cards(zoo_dir: Path) -> list[dict[str, Any]]:
@@ -56,7 +56,9 @@ def curve_figure(card: dict[str, Any], out: Path) -> str:
         for e, t, v, a, lr in zip(c["epoch"], c["train_loss"], c["val_loss"], c["val_acc"], c["lr"])]
     (out / f"{name}_curve.csv").write_text("\n".join(rows) + "\n")
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 3), constrained_layout=True)
-    ax1.plot(c["epoch"], c["train_loss"], label="train (label-smoothed, augmented)")
+    r = card["recipe"]
+    how = ", ".join(w for w, on in (("label-smoothed", r["label_smoothing"]), ("augmented", r["augment"])) if on)
+    ax1.plot(c["epoch"], c["train_loss"], label=f"train ({how})" if how else "train")
     ax1.plot(c["epoch"], c["val_loss"], label="validation")
     ax1.set(xlabel="epoch", ylabel="cross-entropy (nats)", title=f"{name}: loss")
     ax1.legend(fontsize=7)
@@ -90,10 +92,11 @@ def page(all_cards: list[dict[str, Any]], out: Path, ext: str) -> list:
         rows.append([[c["name"]], [f"{c['arch']}" + (f", width {c['width']}" if c["width"] else "")],
                      [f"{c['parameters']:,}"], [f"{c['weights']['bytes'] / 1e6:.2f} MB fp16"], [acc],
                      [f"{100 * c['val_acc']:.2f}%"], [recipe_text(c["recipe"]) + f"; epoch kept {c['epoch_kept']}"],
-                     [f"{c['data']['resolved']} (digest {c['data']['content_digest']})"],
                      [f"{c['train_seconds'] / 60:.0f} min on {c['device']}, torch {c['torch']}, {c['trained']}"],
-                     [c["weights"]["sha256"][:16] + "…"]])
+                     [c["weights"]["sha256"][:12] + "…"]])
     blocks.append(Table(COLUMNS, rows))
+    data = sorted({f"{c['data']['resolved']} (pixel content digest {c['data']['content_digest']})" for c in all_cards})
+    blocks.append(Paragraph(["Training data of every entry: " + "; ".join(data) + "."]))
     for c in all_cards:
         blocks += [Heading(2, [c["name"]]), Paragraph([c.get("note", "")]),
                    Thumbnail(curve_figure(c, out), f"training curve of {c['name']}")]

@@ -181,7 +181,7 @@ def check_parameters(specs: list[NotebookSpec], declared: dict[str, set[str]], p
 
 
 # --------------------------------------------------------------------------------------------
-# Run keys, provenance, hooks
+# Declared parameters: types and ranges
 
 
 def declarations(paper: str) -> declared_params.Params | None:
