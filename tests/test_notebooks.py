@@ -77,7 +77,9 @@ def test_smoke_outputs_and_claims(smoke_run, paper, nb):
     missing = [f for f in nb["outputs"] if not (folder / f).exists()]
     assert not missing, f"declared outputs missing: {missing}"
     for artefact in nb["artefacts"]:
-        record = json.loads((folder / f"{artefact}.json").read_text())
+        text = (folder / f"{artefact}.json").read_text()
+        assert "{cfg." not in text and "{res." not in text, "an unformatted placeholder (missing f-prefix) in a record"
+        record = json.loads(text)
         assert record["profile"] == "smoke" and record["data"]["source"] == "synthetic"
         assert record["claims"], "every artefact states the claims it tests"
         for claim in record["claims"]:

@@ -519,7 +519,7 @@ def fig5_9(cfg: Config, res: Fig5_9Result) -> Record:
                   "Sum of the inter-filter orthogonality score (eq. 5.2) over the network during training; lower = "
                   "less overlap; shaded = sub-network periods. Left: no KD; right: with KD.")
     rec.note(f"KD teacher: ResNet-{cfg.teacher_depth} (test accuracy {res.teacher_acc:.1f}%; where it came from: "
-             "the model notes below); loss {cfg.kd_alpha:g}·T²·KL + {1 - cfg.kd_alpha:g}·CE with T = "
+             f"the model notes below); loss {cfg.kd_alpha:g}·T²·KL + {1 - cfg.kd_alpha:g}·CE with T = "
              f"{cfg.kd_temperature:g} (the thesis gives no teacher, temperature or weights).")
     c = res.curves
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), sharey=True)
