@@ -5,6 +5,10 @@ per spec and stored as `cache/<stage>/<key>.pt` with the spec beside it (`<key>.
 the spec (names, numbers, seeds, data fingerprints, device type), never tensors, plus the source of
 the modules the value depends on (`code`), so editing them invalidates the entry.
 Writes go to a temporary file first: an interrupted computation leaves nothing behind.
+
+Each entry's sidecar also records how long its computation took (`_compute_s`, seconds of wall time),
+and the process keeps a ledger of hits and misses (`ledger()`): a notebook re-run from the cache can
+then still state its cost from an empty cache (its own wall time plus the seconds its hits saved).
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import hashlib
 import inspect
 import json
 import os
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -24,6 +29,24 @@ from lib import paths
 
 SCHEMA = 3   # bump when the stored format changes
 T = TypeVar("T")
+COMPUTE_S = "_compute_s"   # sidecar key: seconds the entry took to compute (not part of the key)
+
+_LEDGER: dict[str, float] = {"hits": 0, "misses": 0, "saved_s": 0.0, "hits_untimed": 0}
+
+
+def ledger() -> dict[str, float]:
+    """This process's cache use so far: hits, misses, `saved_s` (summed recorded compute seconds of
+    the hits) and `hits_untimed` (hits on entries written before compute times were recorded)."""
+    return dict(_LEDGER, saved_s=round(_LEDGER["saved_s"], 2))
+
+
+def _recorded_compute_s(sidecar: Path) -> float | None:
+    """The compute seconds stored beside an entry, or None when the sidecar has none."""
+    try:
+        value = json.loads(sidecar.read_text()).get(COMPUTE_S)
+    except (OSError, ValueError, AttributeError):
+        return None
+    return float(value) if isinstance(value, (int, float)) else None
 
 
 def spec_key(spec: dict[str, Any]) -> str:
@@ -63,15 +86,28 @@ def cached(stage: str, spec: dict[str, Any], compute: Callable[[], T], enabled: 
     folder = paths.cache_dir() / stage
     key = spec_key(spec)
     path = folder / f"{key}.pt"
+    sidecar = folder / f"{key}.json"
     if path.exists():
         try:
-            return torch.load(path, map_location="cpu", weights_only=False)
+            value = torch.load(path, map_location="cpu", weights_only=False)
         except Exception as exc:  # a corrupt entry is recomputed, not trusted
             warnings.warn(f"cache entry {path} unreadable ({type(exc).__name__}: {exc}); recomputing",
                           stacklevel=2)
             path.unlink(missing_ok=True)
+        else:
+            seconds = _recorded_compute_s(sidecar)
+            _LEDGER["hits"] += 1
+            if seconds is None:
+                _LEDGER["hits_untimed"] += 1
+            else:
+                _LEDGER["saved_s"] += seconds
+            return value
+    start, saved_before = time.perf_counter(), _LEDGER["saved_s"]
     value = compute()
+    # cost from an empty cache: this computation's wall time plus what nested hits inside it saved
+    seconds = time.perf_counter() - start + (_LEDGER["saved_s"] - saved_before)
+    _LEDGER["misses"] += 1
     folder.mkdir(parents=True, exist_ok=True)
     _atomic_save(value, path)
-    (folder / f"{key}.json").write_text(json.dumps(spec, indent=1, sort_keys=True, default=str))
+    sidecar.write_text(json.dumps({**spec, COMPUTE_S: round(seconds, 3)}, indent=1, sort_keys=True, default=str))
     return value

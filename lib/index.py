@@ -283,10 +283,14 @@ def _notebooks(artefacts: list[Artefact]) -> list[dict[str, Any]]:
 
 
 def compute_time(entries: list[dict[str, Any]]) -> tuple[str, list[str]]:
-    """Compute time from an empty cache: the summed durations of the notebooks run at the paper's
-    main commit (the one most of its shown runs ran at). A notebook re-run later at another commit
-    found the models of the first run in the cache (RePr 06: 13.6 s), so its duration is no compute
-    time: it is left out and named.
+    """Compute time from an empty cache, summed over a paper's notebooks.
+
+    A notebook whose run recorded its cache use (`cache`: the kernel's `lib.cache.ledger()`) costs its
+    wall time plus the compute seconds its cache hits saved, whatever the cache held when it ran. A run
+    that hit entries written before compute times were recorded is left out and named; one without a
+    ledger (older runs) counts only if it ran at the paper's main commit (the one most of its shown
+    runs ran at), since a later re-run found the first run's models in the cache (RePr 06 once took
+    13.6 s).
 
     Returns:
         ("123.4 min", [names of the notebooks left out]).
@@ -297,9 +301,16 @@ def compute_time(entries: list[dict[str, Any]]) -> tuple[str, list[str]]:
         return DASH, []
     commits = Counter((r.get("git") or {}).get("commit") for _, r in runs)
     main = commits.most_common(1)[0][0]
-    kept = [r["duration_s"] for _, r in runs if (r.get("git") or {}).get("commit") == main]
-    left = [str(e.get("notebook") or MISSING) for e, r in runs if (r.get("git") or {}).get("commit") != main]
-    return f"{sum(kept) / 60:.1f} min", left
+    total, left = 0.0, []
+    for e, r in runs:
+        ledger = r.get("cache") if isinstance(r.get("cache"), dict) else None
+        if ledger is not None and not ledger.get("hits_untimed"):
+            total += r["duration_s"] + float(ledger.get("saved_s") or 0.0)
+        elif ledger is None and (r.get("git") or {}).get("commit") == main:
+            total += r["duration_s"]
+        else:
+            left.append(str(e.get("notebook") or MISSING))
+    return f"{total / 60:.1f} min", left
 
 
 @functools.lru_cache(maxsize=None)
@@ -418,7 +429,7 @@ def paper_summary(report: dict[str, Any], artefacts: list[Artefact], page_dir: s
         verdicts = Counter(verdict_of(c, a.record) for a in mine for c in _claims(a))
         time, left = compute_time(_notebooks(mine))
         if left:
-            time += f" (leaves out {', '.join(left)}: re-run at a later commit from cache, not a compute time)"
+            time += f" (leaves out {', '.join(left)}: re-run from a cache that did not record compute times)"
         scales = Counter(scale_of(a.record) for a in mine if a.record)
         scale = _main_scale(mine)
         info = (report.get("papers") or {}).get(paper) or {}

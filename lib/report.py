@@ -22,7 +22,7 @@ if os.environ.get("REPRO_HEADLESS") == "1":
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from lib import paths
+from lib import cache, paths
 from lib.claims import Claim
 from lib.config import Config
 from lib.papers import scale_line
@@ -121,6 +121,7 @@ class Record:
             "lib_path": paths.imported_lib(),
             "files": self.files, "tables": self.tables, "claims": [c.record() for c in self.claims],
             "notes": self.notes + self.cfg.data_notes() + self.cfg.model_notes,
+            "cache": cache.ledger(),   # this kernel's cache use so far (hits, misses, seconds saved)
         }
         path = self.cfg.out / f"{self.artefact}.json"
         tmp = path.with_suffix(".json.tmp")

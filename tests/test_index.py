@@ -183,8 +183,18 @@ def test_not_run_is_its_own_verdict_and_re_renders_are_no_compute_time(tmp_path:
     md = read(tmp_path / "index.md")
     assert "2: 1 reproduced, 1 not run" in md and "1 holds, 1 not run" in md
     assert "⏸ **not run**" in md and "inconclusive" not in md.split("## Claims")[1]
-    assert "0.2 min (leaves out 02_b: re-run at a later commit from cache" in md
+    assert "0.2 min (leaves out 02_b: re-run from a cache that did not record compute times)" in md
     assert "↳ part: layer 1" in md and "3,000 images, 17 epochs" in md
+
+
+def test_compute_time_adds_what_cache_hits_saved() -> None:
+    fresh = entry("p", "01_a", ["a"], duration_s=600.0)
+    fresh["cache"] = {"hits": 0, "misses": 4, "saved_s": 0.0, "hits_untimed": 0}
+    rerun = entry("p", "02_b", ["b"], duration_s=30.0, git={"commit": "fedcba9876", "dirty": False})
+    rerun["cache"] = {"hits": 3, "misses": 0, "saved_s": 570.0, "hits_untimed": 0}
+    assert index.compute_time([fresh, rerun]) == ("20.0 min", [])
+    rerun["cache"]["hits_untimed"] = 1   # hit an entry whose compute time nobody recorded
+    assert index.compute_time([fresh, rerun]) == ("10.0 min", ["02_b"])
 
 
 def test_missing_cells_read_as_dashes() -> None:

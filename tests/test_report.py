@@ -18,7 +18,7 @@ from lib.claims import Claim, Verdict  # noqa: E402
 PARAMS = {"PROFILE": "smoke", "SEEDS": [0], "DATA": "synthetic"}
 # docs/architecture.md §3
 RECORD_KEYS = {"schema", "paper", "artefact", "title", "caption", "profile", "data", "parameters", "seeds",
-               "device", "files", "tables", "claims", "notes", "lib_path", "scale"}
+               "device", "files", "tables", "claims", "notes", "lib_path", "scale", "cache"}
 
 
 @pytest.fixture(autouse=True)

@@ -403,13 +403,15 @@ class Run:
             failed = [f"{spec.paper}/logs/{spec.name}.failed.log", f"{spec.paper}/logs/{spec.name}.failed.ipynb"]
             remove = sorted((set(previous.get("files", [])) - set(staged) - others) | set(failed))
             device = next((r["device"] for r in records if r.get("device")), "cpu")
+            ledgers = [r["cache"] for r in records if isinstance(r.get("cache"), dict)]
             entry = {**self._entry(job, started, duration_s, device), "status": "ok",
+                     "cache": max(ledgers, key=lambda c: c.get("hits", 0) + c.get("misses", 0), default=None),
                      "html": f"{spec.paper}/{spec.name}.html",
                      "records": [f"{spec.paper}/{a}.json" for a in spec.artefacts],
                      "files": list(staged), "error": None, "log": f"{spec.paper}/logs/{spec.name}.log",
                      "lib_imported": lib_path}
             entry["last_good"] = {k: entry[k] for k in (
-                "run_key", "started", "duration_s", "profile", "parameters", "git", "packages",
+                "run_key", "started", "duration_s", "cache", "profile", "parameters", "git", "packages",
                 "device", "html", "records", "files", "log")}
             self.publisher.publish(spec.key, spec.paper, staged, remove, entry)
         shutil.rmtree(staging, ignore_errors=True)
