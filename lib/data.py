@@ -13,6 +13,13 @@ Specs:
                            (`[0, 3, 299, 299]`): the models are torchvision's pretrained ones and
                            `train/` is never read. Classes = sorted wnid folder names. A bare
                            `imagenet` means `<data root>/imagenet` (`$REPRO_DATA_ROOT`, default `<repo>/data`).
+    cifar10c:PATH[,k=v...] a CIFAR-10-C folder in RobustBench's layout (`<corruption>.npy`, uint8
+                           `[5·N, 32, 32, 3]` with severities 1–5 in blocks of N test images, plus
+                           `labels.npy`): the released one or `lib.cifar10c.build_cifar10c`'s. Options
+                           corruption=NAME (default: every corruption the folder holds), severity=1..5
+                           (default: all five), n=N (the first N images of each block). The chosen
+                           blocks, concatenated in (corruption, severity) order, are the TEST set;
+                           train and val are empty. Classes are CIFAR-10's.
     synthetic[:k=v,...]    the generated stand-in (keys: classes=10|100, n=train+val size, test=N).
     auto                   `$REPRO_DATA` if set (a bare path means imagefolder:PATH), else the CIFAR-10
                            JPEG archive in ../shared/data, else torchvision CIFAR-10, else the synthetic
@@ -504,6 +511,63 @@ def _cifar(name: str, split_seed: int) -> Dataset:
                     f"80/20 train/val split seed {split_seed + 1}, official test set")
 
 
+CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+CIFAR10C_OPTIONS = ("corruption", "severity", "n")
+
+
+def _cifar10c(arg: str) -> Dataset:
+    """`cifar10c:PATH[,corruption=NAME][,severity=S][,n=N]` (module docstring) as a test-only Dataset."""
+    from lib import cifar10c, corruptions  # heavy (SciPy, scikit-image): only when this spec is used
+
+    path, *opts = arg.split(",")
+    if not path:
+        raise DataError("cifar10c: needs a folder, e.g. cifar10c:/data/CIFAR-10-C,corruption=fog,severity=3")
+    options: dict[str, str] = {}
+    for kv in opts:
+        key, eq, value = kv.partition("=")
+        if not eq or key not in CIFAR10C_OPTIONS or not value:
+            raise DataError(f"cifar10c: bad option {kv!r}; valid: corruption=NAME, severity=1..5, n=N")
+        options[key] = value
+    folder = Path(path).expanduser()
+    if not folder.is_dir():
+        raise DataError(f"cifar10c: folder {folder} does not exist. Supply the released CIFAR-10-C "
+                        "(zenodo record 2535967, unpacked) or build ours with lib.cifar10c.build_cifar10c.")
+    held = [c for c in corruptions.CORRUPTIONS if (cifar10c._resolve_folder(folder) / f"{c}.npy").exists()]
+    names = [options["corruption"]] if "corruption" in options else held
+    if not names:
+        raise DataError(f"cifar10c: {folder} holds no <corruption>.npy of {', '.join(corruptions.CORRUPTIONS)}")
+    severity = options.get("severity")
+    if severity is not None and (not severity.isdigit() or int(severity) not in corruptions.SEVERITIES):
+        raise DataError(f"cifar10c: severity must be one of {corruptions.SEVERITIES}, got {severity!r}")
+    severities = [int(severity)] if severity else list(corruptions.SEVERITIES)
+    n = options.get("n")
+    if n is not None and (not n.isdigit() or int(n) < 1):
+        raise DataError(f"cifar10c: n must be a positive integer, got {n!r}")
+    images, labels = [], []
+    try:
+        for name in names:
+            for sev in severities:
+                x, y = cifar10c.load_cifar10c(folder, name, sev)
+                images.append(x[: int(n)] if n else x)
+                labels.append(y[: int(n)] if n else y)
+    except (KeyError, ValueError, OSError) as exc:
+        raise DataError(f"cifar10c: {exc}") from exc
+    x = torch.from_numpy(np.concatenate(images)).permute(0, 3, 1, 2).contiguous()
+    test = ImageSet(x, torch.from_numpy(np.concatenate(labels)))
+    empty = ImageSet(torch.zeros(0, 3, 32, 32, dtype=torch.uint8), torch.zeros(0, dtype=torch.int64))
+    chosen = f"corruption={','.join(names) if len(names) < len(held) or 'corruption' in options else 'all'}"
+    digest = hashlib.sha256()
+    digest.update(np.ascontiguousarray(test.labels.numpy()).tobytes())
+    digest.update(np.ascontiguousarray(x[:: max(1, len(x) // 64)].numpy()).tobytes())   # a sample of the pixels
+    return Dataset(
+        spec=f"cifar10c:{folder}" + "".join(f",{k}={v}" for k, v in options.items()), source="real",
+        classes=list(CIFAR10_CLASSES), train=empty, val=empty, test=test,
+        fingerprint=f"cifar10c-{digest.hexdigest()[:16]}",
+        description=(f"CIFAR-10-C from {folder}: {len(names)} corruption(s) × severities "
+                     f"{','.join(map(str, severities))}, {len(test) // (len(names) * len(severities))} images "
+                     f"per block, {len(test)} test images ({chosen}); no train or val split"))
+
+
 # ---------------------------------------------------------------------------------------------
 # Spec resolution
 
@@ -553,10 +617,13 @@ def load(spec: str, *, device: torch.device | str = "cpu", split_seed: int = 0, 
     elif kind == "imagenet":
         arg = arg or str(paths.data_root() / "imagenet")   # bare `imagenet`: <data root>/imagenet
         ds = _imagenet(Path(arg).expanduser())
+    elif kind == "cifar10c":
+        ds = _cifar10c(arg)
     elif kind in ("cifar10", "cifar100") and not arg:
         ds = _cifar(kind, split_seed)
     else:
         raise DataError(f"unknown dataset spec {spec!r}; valid: auto, cifar10, cifar100, imagefolder:PATH, "
-                        "imagenet:PATH, synthetic[:classes=10|100,n=N,test=N]")
+                        "imagenet:PATH, cifar10c:PATH[,corruption=NAME,severity=S,n=N], "
+                        "synthetic[:classes=10|100,n=N,test=N]")
     return replace(ds, train=ds.train.to(device), val=ds.val.to(device), test=ds.test.to(device),
                    fingerprint=f"{ds.fingerprint}-split{split_seed}")

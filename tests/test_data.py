@@ -345,3 +345,37 @@ def test_cifar10_offline_without_data_says_where_to_put_it(tmp_path, monkeypatch
     assert "REPRO_DATA_ROOT" in message and "imagefolder:PATH" in message
     assert "network is unreachable" in message
     assert list(root.iterdir()) == []
+
+
+# ------------------------------------------------------------------------------- cifar10c:PATH
+
+
+def _tiny_cifar10c(folder: Path, names: tuple[str, ...] = ("fog", "snow"), n: int = 4) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    labels = np.tile(np.arange(n) % 10, 5).astype(np.int64)
+    np.save(folder / "labels.npy", labels)
+    for i, name in enumerate(names):
+        x = rng.integers(0, 256, (5 * n, 32, 32, 3), dtype=np.uint8)
+        x[:, 0, 0, 0] = np.repeat(np.arange(1, 6), n) + 10 * i     # severity (and corruption) stamped in a pixel
+        np.save(folder / f"{name}.npy", x)
+
+
+def test_cifar10c_spec_reads_blocks_in_order(tmp_path: Path) -> None:
+    _tiny_cifar10c(tmp_path / "CIFAR-10-C")
+    ds = load(f"cifar10c:{tmp_path}")                             # parent folder: RobustBench convention
+    assert len(ds.train) == len(ds.val) == 0 and len(ds.test) == 2 * 5 * 4
+    assert ds.test.images.shape[1:] == (3, 32, 32) and ds.test.images.dtype == torch.uint8
+    assert ds.test.images[:, 0, 0, 0].tolist()[::4] == [11, 12, 13, 14, 15, 1, 2, 3, 4, 5]   # snow, fog: CORRUPTIONS order
+    one = load(f"cifar10c:{tmp_path / 'CIFAR-10-C'},corruption=snow,severity=3,n=2")
+    assert one.test.images[:, 0, 0, 0].tolist() == [13, 13] and one.test.labels.tolist() == [0, 1]
+    assert one.fingerprint != ds.fingerprint and ds.classes[0] == "airplane"
+
+
+@pytest.mark.parametrize("suffix, match", [
+    (",corruption=frost", "lacks frost.npy"), (",severity=6", "severity must be one of"),
+    (",n=0", "n must be a positive"), (",colour=red", "bad option"), ("/nowhere", "does not exist")])
+def test_cifar10c_spec_refuses_bad_input(tmp_path: Path, suffix: str, match: str) -> None:
+    _tiny_cifar10c(tmp_path)
+    with pytest.raises(DataError, match=match):
+        load(f"cifar10c:{tmp_path}{suffix}")
