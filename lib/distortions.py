@@ -9,6 +9,10 @@ same shape and range. Levels are given in the papers' units:
 By default outputs are clipped to [0, 1] and quantised to 8 bits (rounded to multiples of 1/255),
 i.e. what a stored distorted image would contain. Both are one argument away (`clip`, `quantize`);
 DeepCorrect, for instance, adds noise without clipping (implementation-notes §7).
+
+Per-sample levels (one σ per image, one batched call): `awgn_per_sample`, `blur_per_sample`. The blur's
+kernel extent is a named rule (`KernelRule`): SCIPY truncates at 4σ on each side (Dodge & Karam), WIDTH4
+is the 4σ-wide kernel above (Bianchi et al.). These default to float output (no quantisation).
 """
 from __future__ import annotations
 
@@ -137,3 +141,163 @@ def psnr(clean: Tensor, distorted: Tensor) -> Tensor:
     mse = (clean - distorted).pow(2).flatten(1).mean(1)
     return 10 * torch.log10(1.0 / mse.clamp_min(1e-12))
 
+
+
+# ------------------------------------------------------------------------------------------------
+# Per-sample levels in one batched call (Dodge & Karam, Quality Resilient DNNs: every image of a
+# training batch at its own random level). Added alongside the functions above, which are unchanged.
+
+
+class KernelRule(str, Enum):
+    """How far a Gaussian blur kernel extends, as a function of sigma (in pixels).
+
+    SCIPY   truncate at 4σ on each side: radius int(4σ + 0.5), size 2·radius + 1
+            (`scipy.ndimage.gaussian_filter`'s default `truncate=4.0`; Dodge & Karam).
+    WIDTH4  the total width is 4σ rounded to the nearest odd integer ≥ 1 (`blur_kernel_size`,
+            Bianchi et al.; truncates at about ±2σ).
+    """
+
+    SCIPY = "scipy"
+    WIDTH4 = "width4"
+
+
+class Border(str, Enum):
+    """Border extension of the blur, named as in `scipy.ndimage`.
+
+    REFLECT  half-sample symmetric, edge repeated: (d c b a | a b c d | d c b a) (SciPy's default).
+    MIRROR   whole-sample symmetric, edge not repeated: (d c b | a b c d | c b a)
+             (OpenCV BORDER_REFLECT_101, torch's `F.pad(mode="reflect")`; what `gaussian_blur` uses).
+    """
+
+    REFLECT = "reflect"
+    MIRROR = "mirror"
+
+
+#: the border each kernel rule goes with by default (its paper's convention)
+DEFAULT_BORDER: dict[KernelRule, Border] = {KernelRule.SCIPY: Border.REFLECT, KernelRule.WIDTH4: Border.MIRROR}
+
+
+def _sigmas_vector(sigmas: Tensor | float | list, n: int, name: str = "sigmas") -> Tensor:
+    """Levels as a float64 CPU vector `[n]`; a scalar is broadcast. Raises on bad shape or values."""
+    s = torch.as_tensor(sigmas, dtype=torch.float64).detach().cpu()
+    if s.ndim == 0:
+        s = s.expand(n)
+    if s.shape != (n,):
+        raise ValueError(f"{name} must be a scalar or have shape [{n}] (one per image), got {tuple(s.shape)}")
+    if not torch.isfinite(s).all() or (s < 0).any():
+        raise ValueError(f"{name} must be finite and ≥ 0, got min {s.min().item()}")
+    return s
+
+
+def blur_radius(sigmas: Tensor | float, rule: KernelRule | str = KernelRule.SCIPY) -> Tensor:
+    """Kernel radius (taps on each side of the centre) per sigma, int64 with the shape of `sigmas`.
+
+    SCIPY: int(4σ + 0.5). WIDTH4: `blur_kernel_size(σ) // 2`. Sigma 0 gives radius 0 (identity).
+    """
+    rule = KernelRule(rule)
+    s = torch.as_tensor(sigmas, dtype=torch.float64)
+    if rule is KernelRule.SCIPY:
+        return torch.floor(4.0 * s + 0.5).to(torch.int64)
+    size = torch.clamp(torch.round(4.0 * s), min=1).to(torch.int64)     # round half to even, as round()
+    size = torch.where(size % 2 == 1, size, size + 1)
+    return size // 2
+
+
+def gaussian_kernels(sigmas: Tensor, radii: Tensor, radius: int) -> Tensor:
+    """One normalised 1-D Gaussian per sigma, zero-padded to a common support, float64 `[N, 2·radius+1]`.
+
+    Row i has taps exp(-x²/2σ_i²) at offsets x = -radius … radius, zero where |x| > radii[i], and sums
+    to 1 over its own support. Sigma 0 (or radius 0) gives the unit impulse.
+
+    Args:
+        sigmas: `[N]` float, pixels, ≥ 0.
+        radii: `[N]` int64, each ≤ radius.
+        radius: the common half-width.
+    """
+    s = sigmas.to(torch.float64).view(-1, 1)
+    x = torch.arange(-radius, radius + 1, dtype=torch.float64).view(1, -1)
+    safe = torch.where(s > 0, s, torch.ones_like(s))
+    k = torch.exp(-(x**2) / (2 * safe**2))
+    k = torch.where(x.abs() <= radii.view(-1, 1).to(torch.float64), k, torch.zeros_like(k))
+    impulse = (x == 0).to(torch.float64).expand_as(k)
+    k = torch.where((s > 0) & (radii.view(-1, 1) > 0), k, impulse)
+    return k / k.sum(dim=1, keepdim=True)
+
+
+def border_index(n: int, pad: int, border: Border | str) -> Tensor:
+    """Source index for each position of an axis of length `n` extended by `pad` on both sides.
+
+    Returns int64 `[n + 2·pad]`; valid for any `pad` (repeated reflection, as SciPy does), so a kernel
+    may be wider than the image.
+    """
+    border = Border(border)
+    i = torch.arange(-pad, n + pad, dtype=torch.int64)
+    if n == 1:
+        return torch.zeros_like(i)
+    if border is Border.REFLECT:
+        m = torch.remainder(i, 2 * n)
+        return torch.where(m < n, m, 2 * n - 1 - m)
+    m = torch.remainder(i, 2 * n - 2)
+    return torch.where(m < n, m, 2 * n - 2 - m)
+
+
+def blur_per_sample(images: Tensor, sigmas: Tensor | float, rule: KernelRule | str = KernelRule.SCIPY,
+                    border: Border | str | None = None, clip: bool = False, quantize: bool = False) -> Tensor:
+    """Separable Gaussian blur with its own sigma per image, as two grouped convolutions (no Python loop).
+
+    With `rule="scipy"` (default) and the default border ('reflect'), each image equals
+    `scipy.ndimage.gaussian_filter(image, sigma=(0, σ_i, σ_i), mode="reflect", truncate=4.0)` (float64
+    input: to ~1e-12; float32: ~1e-6). With `rule="width4"` (border 'mirror') each image equals
+    `gaussian_blur(image, σ_i, clip=False, quantize=False)` up to float rounding.
+
+    Args:
+        images: `[N, C, H, W]` float (any range; [0, 1] by the module convention), any device.
+        sigmas: `[N]` (or a scalar for all) standard deviations in pixels, ≥ 0; 0 leaves the image as is.
+        rule: the kernel extent (`KernelRule`).
+        border: `Border`; default `DEFAULT_BORDER[rule]`.
+        clip, quantize: clip to [0, 1]; round to 8-bit levels. Both off by default (training-time,
+            float): a blur is a convex combination, so [0, 1] input stays in [0, 1].
+
+    Returns:
+        `[N, C, H, W]`, the dtype and device of `images`.
+    """
+    if images.ndim != 4 or not images.is_floating_point():
+        raise ValueError(f"images must be a float [N, C, H, W] tensor, got {images.dtype} {tuple(images.shape)}")
+    n, c, h, w = images.shape
+    rule = KernelRule(rule)
+    border = DEFAULT_BORDER[rule] if border is None else Border(border)
+    s = _sigmas_vector(sigmas, n)
+    radii = blur_radius(s, rule)
+    r = int(radii.max().item()) if n else 0
+    if r == 0:
+        return _finish(images.clone(), clip, quantize)
+    k = gaussian_kernels(s, radii, r).to(images.device, images.dtype)            # [N, K]
+    k = k.repeat_interleave(c, dim=0)                                            # [N·C, K]
+    size = 2 * r + 1
+    x = images.reshape(1, n * c, h, w)
+    x = x.index_select(3, border_index(w, r, border).to(images.device))
+    x = F.conv2d(x, k.view(n * c, 1, 1, size), groups=n * c)
+    x = x.index_select(2, border_index(h, r, border).to(images.device))
+    x = F.conv2d(x, k.view(n * c, 1, size, 1), groups=n * c)
+    return _finish(x.reshape(n, c, h, w), clip, quantize)
+
+
+def awgn_per_sample(images: Tensor, sigmas: Tensor | float, generator: torch.Generator | None = None,
+                    clip: bool = True, quantize: bool = False) -> Tensor:
+    """Additive white Gaussian noise with its own sigma per image (one batched draw).
+
+    Args:
+        images: `[N, C, H, W]` float in [0, 1].
+        sigmas: `[N]` (or a scalar) standard deviations on the 0–255 scale; image i gets
+            N(0, (σ_i/255)²) i.i.d. per pixel and channel. 0 leaves the image unchanged (before clipping).
+        generator: a `torch.Generator` on the images' device (fixes the noise).
+        clip, quantize: clip to [0, 1] (default on); round to 8-bit levels (default off: training-time).
+
+    Returns:
+        `[N, C, H, W]`, the dtype and device of `images`.
+    """
+    if images.ndim != 4 or not images.is_floating_point():
+        raise ValueError(f"images must be a float [N, C, H, W] tensor, got {images.dtype} {tuple(images.shape)}")
+    s = _sigmas_vector(sigmas, images.shape[0]).to(images.device, images.dtype) / 255.0
+    noise = torch.randn(images.shape, generator=generator, device=images.device, dtype=images.dtype)
+    return _finish(images + noise * s.view(-1, 1, 1, 1), clip, quantize)
