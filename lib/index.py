@@ -22,11 +22,13 @@ from pathlib import Path
 from typing import Any, Union
 from urllib.parse import quote
 
+from lib import overview
 from lib.claims import VERDICT_RULE
 from lib.papers import scale_line
 from lib.paths import relative_text
 
-THUMBNAIL_WIDTH = 560
+THUMBNAIL_WIDTH = 560        # display width (px) of a figure whose PNG size cannot be read
+MAX_FIGURE_WIDTH = 1060      # figures show at their natural width up to the page's content width
 MISSING = "missing"
 DASH = "—"
 BADGE_MARKS = {"holds": "✅", "ok": "✅", "fails": "❌", "failed": "❌", "inconclusive": "❔",
@@ -54,9 +56,10 @@ details { margin: 0.4em 0 0.8em; }
 summary { cursor: pointer; color: #444; }
 td.part { padding-left: 1.6em; color: #444; }
 .missing, .skipped-gpu, .skipped-data { background: #757575; }
-.warning { border: 2px solid #f9a825; background: #fff8e1; padding: 0.5em 0.8em; margin: 0.6em 0; }
+.warning { border: 2px solid #f9a825; background: #fff8e1; padding: 0.5em 0.8em; margin: 0.6em 0;
+           overflow-wrap: anywhere; }
 .error { color: #c62828; }
-img { border: 1px solid #ddd; }
+img { border: 1px solid #ddd; max-width: 100%; height: auto; }
 """
 
 
@@ -122,10 +125,34 @@ class WarningBox:
 
 @dataclass(frozen=True)
 class Thumbnail:
-    """An image scaled to `THUMBNAIL_WIDTH`, linking to itself."""
+    """An image shown `width` px wide (`THUMBNAIL_WIDTH` when None), linking to the full-size file."""
 
     src: str
     alt: str
+    width: int | None = None
+
+    @property
+    def shown_width(self) -> int:
+        return self.width or THUMBNAIL_WIDTH
+
+
+def png_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) in pixels from a PNG's IHDR chunk, or None when `path` is not a readable PNG."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(24)
+    except OSError:
+        return None
+    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+def figure_thumbnail(reports_dir: Path, target: str, page_dir: str, alt: str) -> Thumbnail:
+    """A figure `target` (a PNG, relative to reports/) as a page shows it: at its natural width, at most
+    `MAX_FIGURE_WIDTH` px (the page's content width), linking to the full-size image."""
+    size = png_size(reports_dir / target)
+    return Thumbnail(_href(target, page_dir), alt, min(size[0], MAX_FIGURE_WIDTH) if size else None)
 
 
 @dataclass(frozen=True)
@@ -540,10 +567,10 @@ def artefact_blocks(a: Artefact, reports_dir: Path, page_dir: str, level: int) -
     if not a.record:
         return blocks
     files = [f for f in record.get("files") or [] if isinstance(f, dict) and f.get("path")]
-    thumbnail = next((f["path"] for f in files if f["path"].endswith(".png")
-                      and str(f.get("kind", "")).startswith("figure")), None)
-    if thumbnail:
-        blocks.append(Thumbnail(_href(f"{a.paper}/{thumbnail}", page_dir), a.artefact))
+    figures = [f["path"] for f in files if f["path"].endswith(".png") and str(f.get("kind", "")).startswith("figure")]
+    for png in figures:   # every figure of the artefact (Figs. 4.1-4.2 are two)
+        alt = f"{a.artefact}: {posixpath.splitext(png)[0]} (click for the full-size image)"
+        blocks.append(figure_thumbnail(reports_dir, f"{a.paper}/{png}", page_dir, alt))
     if files:
         blocks.append(Paragraph(_file_links(a.paper, files, page_dir)))
     for table in record.get("tables") or []:
@@ -657,11 +684,34 @@ def details_table(a: Artefact, page_dir: str) -> Table:
     return Table(["Provenance", ""], [[[name], value] for name, value in rows])
 
 
+def overview_blocks(written: overview.Written | None, reports_dir: Path) -> list[Block]:
+    """The index's paper-vs-ours section: the overview figure (linking to the full-size PNG), its PDF
+    and CSV, and its caption (what is plotted, how many points per paper)."""
+    if written is None:
+        return []
+    blocks: list[Block] = [Heading(2, ["Paper vs ours: every number we reproduce"], "overview")]
+    if written.png is None:
+        return blocks + [Paragraph(["No table in the reports sets a paper's numbers beside ours yet ",
+                                    "(", Link("overview.csv", _href(written.csv, ".")), " is empty)."])]
+    blocks += [figure_thumbnail(reports_dir, written.png, ".", "paper's value (x) vs ours (y), one panel per "
+                                "paper and unit (click for the full-size image)"),
+               Paragraph(["Figure: ", Link("PNG", _href(written.png, ".")), ", ",
+                          Link("PDF", _href(str(written.pdf), ".")), " · data: ",
+                          Link(written.csv, _href(written.csv, ".")), " (paper, artefact, table, row, column, "
+                          "paper's value, our value, unit, our sd, quantity)"]),
+               Paragraph([overview.caption(written.overview)]),
+               Table(["Paper", "Points", "Per unit", "Paired cells left out"],
+                     [[[paper], [str(n)], [units], [left]] for paper, n, units, left in overview.counts(written.overview)])]
+    return blocks
+
+
 def index_page(report: dict[str, Any], artefacts: list[Artefact], reports_dir: Path,
-               ext: str) -> list[Block]:
-    """`reports/index.*`: summary, all claims, then every paper's artefacts."""
+               ext: str, written: overview.Written | None = None) -> list[Block]:
+    """`reports/index.*`: per-paper summary, the paper-vs-ours overview, the verdict rule, all claims,
+    then every paper's artefacts."""
     blocks: list[Block] = [Heading(1, ["Reproduction reports"]), Heading(2, ["Per paper"]),
                            *paper_summary(report, artefacts, ".", ext),
+                           *overview_blocks(written, reports_dir),
                            Heading(3, ["Verdict rule (every claim of every paper)"], "verdict-rule"),
                            Paragraph([VERDICT_RULE]),
                            Paragraph(["Artefacts: reproduced = every claim holds; partly = some hold; "
@@ -698,7 +748,7 @@ def _notebook_sections(artefacts: list[Artefact], reports_dir: Path, page_dir: s
 
 
 def paper_page(report: dict[str, Any], paper: str, artefacts: list[Artefact], reports_dir: Path,
-               ext: str) -> list[Block]:
+               ext: str, written: overview.Written | None = None) -> list[Block]:
     """`reports/<paper>/index.*`: the paper's summary, claims and artefacts."""
     info = (report.get("papers") or {}).get(paper) or {}
     mine = [a for a in artefacts if a.paper == paper]
@@ -709,10 +759,22 @@ def paper_page(report: dict[str, Any], paper: str, artefacts: list[Artefact], re
                *paper_summary(report, mine, paper, ext),
                Paragraph(["Verdicts follow ", Link("the suite's one verdict rule", _href(f"index.{ext}", paper)
                                                         + "#verdict-rule"), "."]),
+               *_overview_link(written, paper, ext),
                *summary_blocks(report, mine), Heading(2, ["Claims"]),
                claims_table(mine, paper, ext)]
     blocks += _notebook_sections(mine, reports_dir, paper, 2)
     return blocks
+
+
+def _overview_link(written: overview.Written | None, paper: str, ext: str) -> list[Block]:
+    """On a paper page: how many of its numbers the index's overview figure shows, with a link."""
+    if written is None or written.png is None:
+        return []
+    n = sum(p.paper == paper for p in written.overview.pairs)
+    if not n:
+        return []
+    return [Paragraph([f"{n} numbers this paper prints beside ours: ",
+                       Link("paper-vs-ours overview", _href(f"index.{ext}", paper) + "#overview"), "."])]
 
 
 def _papers(artefacts: list[Artefact]) -> list[str]:
@@ -766,7 +828,7 @@ def to_markdown(blocks: list[Block]) -> str:
             parts.append(f"> [!WARNING]\n> {_md_inline(block.content)}")
         elif isinstance(block, Thumbnail):
             parts.append(f'<a href="{html.escape(block.src)}"><img src="{html.escape(block.src)}" '
-                         f'width="{THUMBNAIL_WIDTH}" alt="{html.escape(block.alt)}"></a>')
+                         f'width="{block.shown_width}" alt="{html.escape(block.alt)}"></a>')
         elif isinstance(block, Table):
             lines = ["| " + " | ".join(_md_text(h) for h in block.header) + " |",
                      "|" + "---|" * len(block.header)]
@@ -877,8 +939,8 @@ def to_html_fragment(blocks: list[Block]) -> str:
             parts.append(f'<div class="warning">⚠ {_html_inline(block.content)}</div>')
         elif isinstance(block, Thumbnail):
             src = html.escape(block.src)
-            parts.append(f'<p><a href="{src}"><img src="{src}" width="{THUMBNAIL_WIDTH}" '
-                         f'alt="{html.escape(block.alt)}"></a></p>')
+            parts.append(f'<p><a href="{src}" title="full-size image"><img src="{src}" '
+                         f'width="{block.shown_width}" alt="{html.escape(block.alt)}"></a></p>')
         elif isinstance(block, Table):
             head = "".join(f"<th>{html.escape(h)}</th>" for h in block.header)
             body = "".join("<tr>" + "".join(f"<td>{_html_inline(c)}</td>" for c in row) + "</tr>"
@@ -911,7 +973,8 @@ def _write(path: Path, text: str) -> None:
 
 
 def build(reports_dir: Path) -> None:
-    """Write `index.md` and `index.html` in `reports_dir` and in each paper's folder.
+    """Write `index.md` and `index.html` in `reports_dir` and in each paper's folder, and the
+    paper-vs-ours overview (`overview.csv|png|pdf`, `lib.overview`) in `reports_dir`.
 
     Args:
         reports_dir: The reports folder holding `manifest.json` (a missing manifest gives empty
@@ -919,11 +982,12 @@ def build(reports_dir: Path) -> None:
     """
     report = _read_json(reports_dir / "manifest.json") or {}
     artefacts = collect(reports_dir, report)
+    written = overview.write(reports_dir, [a.record for a in artefacts if a.record]) if reports_dir.is_dir() else None
     for ext in ("md", "html"):
-        blocks = index_page(report, artefacts, reports_dir, ext)
+        blocks = index_page(report, artefacts, reports_dir, ext, written)
         _write(reports_dir / f"index.{ext}", to_markdown(blocks) if ext == "md"
                else to_html(blocks, "Reproduction reports"))
         for paper in _papers(artefacts):
-            blocks = paper_page(report, paper, artefacts, reports_dir, ext)
+            blocks = paper_page(report, paper, artefacts, reports_dir, ext, written)
             _write(reports_dir / paper / f"index.{ext}", to_markdown(blocks) if ext == "md"
                    else to_html(blocks, f"{paper}: reproduction report"))

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import struct
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +113,8 @@ def test_the_data_banner_is_shown_in_a_warning_box(reports: Path) -> None:
 
 def test_an_artefact_shows_figures_tables_and_provenance(reports: Path) -> None:
     md, page = read(reports / "alpha" / "index.md"), read(reports / "alpha" / "index.html")
-    assert '<a href="fig1.png"><img src="fig1.png" width="560" alt="fig1"></a>' in md
+    assert ('<a href="fig1.png"><img src="fig1.png" width="560" '   # no PNG to measure: the default width
+            'alt="fig1: fig1 (click for the full-size image)"></a>') in md
     assert "Figure: [PNG](fig1.png), [PDF](fig1.pdf)" in md and "[fig1.csv](fig1.csv)" in md
     assert "[table1.md (Markdown)](table1.md)" in md and "### Paper vs ours: table1" in md
     assert "| a\\|b | 0.91 | 0.88 |" in md  # the paper-vs-ours table, embedded as written
@@ -125,6 +128,35 @@ def test_an_artefact_shows_figures_tables_and_provenance(reports: Path) -> None:
     assert page.count("<details><summary>Provenance of notebook 01_fig1") == 1
     assert 'href="../index.html"' in page and 'src="fig1.png" width="560"' in page
     assert 'href="alpha/fig1.png"' in read(reports / "index.html")  # links relative to each page
+
+
+def _png(width: int, height: int) -> bytes:
+    """A valid grey PNG of `width` x `height` pixels."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    raw = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def test_every_figure_shows_at_a_readable_width_linking_to_the_full_image(tmp_path: Path) -> None:
+    rec = record("alpha", "fig4_1_4_2", [], files=[
+        {"path": "fig4_1.png", "kind": "figure"}, {"path": "fig4_1.pdf", "kind": "figure-pdf"},
+        {"path": "fig4_2.png", "kind": "figure"}, {"path": "fig4_2.csv", "kind": "figure-data"}])
+    (tmp_path / "alpha").mkdir()
+    (tmp_path / "alpha" / "fig4_1_4_2.json").write_text(json.dumps(rec))
+    (tmp_path / "alpha" / "fig4_1.png").write_bytes(_png(1500, 2))   # wider than the page: shown at its width
+    (tmp_path / "alpha" / "fig4_2.png").write_bytes(_png(400, 2))    # narrow: shown at its natural width
+    manifest = {"notebooks": {"alpha/01": entry("alpha", "01", ["fig4_1_4_2"])}}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    index.build(tmp_path)
+    assert index.png_size(tmp_path / "alpha" / "fig4_1.png") == (1500, 2)
+    page = read(tmp_path / "alpha" / "index.html")
+    for name, width in (("fig4_1", index.MAX_FIGURE_WIDTH), ("fig4_2", 400)):
+        assert f'<a href="{name}.png" title="full-size image"><img src="{name}.png" width="{width}"' in page
+    assert 'href="alpha/fig4_2.png"' in read(tmp_path / "index.html")
+    assert "max-width: 100%" in page   # never wider than a narrow window
+    assert index.png_size(tmp_path / "manifest.json") is None
 
 
 def test_a_failed_notebook_shows_its_error_and_last_good_run(reports: Path) -> None:

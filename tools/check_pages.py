@@ -3,10 +3,12 @@
     python tools/check_pages.py [REPORTS_DIR] [--screenshots DIR] [--no-browser]
 
 1. Links and images (no browser needed): every `src`/`href` of reports/index.html and each paper's
-   index.html that points to a local file must exist (anchors `#id` must exist on the target page).
+   index.html that points to a local file must exist (anchors `#id` must exist on the target page);
+   the executed-notebook pages they link (`<paper>/*.html`) must show no progress-bar output.
 2. With Debian's `chromium` on PATH (and not --no-browser): each page is rendered headless; the
    dumped DOM (after layout, with a small script that records each image's natural size) must show
-   every image loaded (natural width > 0), and a full-page screenshot goes to build/screenshots/.
+   every image loaded (natural width > 0), and a full-page screenshot (1280 px wide, cut at 16,000 px)
+   goes to build/screenshots/.
 
 Exit status 0 when every check passes, 1 otherwise (each problem is printed).
 """
@@ -28,7 +30,10 @@ PROBE_ATTR = "data-natural-width"
 # Appended to a copy of the page: after load, writes each image's natural width into the DOM
 PROBE = ("<script>window.addEventListener('load', () => { for (const img of document.images) "
          f"img.setAttribute('{PROBE_ATTR}', String(img.naturalWidth)); "
+         "document.body.setAttribute('data-height', String(document.documentElement.scrollHeight)); "
          "document.body.setAttribute('data-probed', '1'); });</script>")
+SHOT_WIDTH = 1280
+MAX_SHOT_HEIGHT = 16000   # px; a taller page is cut there (Chromium's screenshot limit is near 16k)
 
 
 class _Refs(HTMLParser):
@@ -85,6 +90,29 @@ def check_links(page: Path) -> list[str]:
     return problems
 
 
+# A progress bar's line as an executed notebook's HTML shows it: tqdm's `42%|####| 7/17 [00:12<00:10, 1.3it/s]`
+PROGRESS = re.compile(r"\d+%\|[^|<\n]*\|\s*\d+/\d+|\[\d+:\d+(?:&lt;|<)[^\]\n]*(?:it/s|s/it)\]")
+
+
+def check_progress(page: Path) -> list[str]:
+    """Progress-bar output in the executed-notebook pages `page` links to (the runner strips it when
+    it renders a notebook; a page rendered before that still shows it)."""
+    problems = []
+    for tag, _, value in parse(page).refs:
+        url = urlsplit(html.unescape(value))
+        if tag != "a" or url.scheme or url.netloc or not url.path.endswith(".html"):
+            continue
+        target = (page.parent / unquote(url.path)).resolve()
+        if target.name == "index.html" or not target.is_file():
+            continue
+        text = target.read_text(encoding="utf-8", errors="replace")
+        lines = [m.group(0) for m in map(PROGRESS.search, text.splitlines()) if m]
+        if lines:
+            problems.append(f"{page}: {target.name} shows {len(lines)} progress-bar line(s), e.g. "
+                            f"{html.unescape(lines[0])!r}: re-render it from its .ipynb")
+    return problems
+
+
 def chromium() -> str | None:
     """The headless browser, if installed."""
     return shutil.which("chromium") or shutil.which("chromium-browser")
@@ -116,8 +144,10 @@ def check_in_browser(page: Path, shot: Path, browser: str) -> list[str]:
         src = re.search(r'src="([^"]*)"', img)
         if not width or int(width.group(1)) == 0:
             problems.append(f"{page}: image {src.group(1) if src else img[:80]} did not load (natural width 0)")
+    height = re.search(r'data-height="(\d+)"', dom)
+    height = min(int(height.group(1)) if height else 2400, MAX_SHOT_HEIGHT)
     shot.parent.mkdir(parents=True, exist_ok=True)
-    done = _run_browser(browser, [f"--screenshot={shot}", "--window-size=1280,2400", page.as_uri()])
+    done = _run_browser(browser, [f"--screenshot={shot}", f"--window-size={SHOT_WIDTH},{height}", page.as_uri()])
     if not shot.is_file():
         problems.append(f"{page}: no screenshot ({done.returncode}): {done.stderr[-300:]}")
     return problems
@@ -125,10 +155,12 @@ def check_in_browser(page: Path, shot: Path, browser: str) -> list[str]:
 
 def check(reports: Path, shots: Path, browser: bool = True) -> list[str]:
     """Every problem found on the report pages (empty when all is well)."""
+    reports, shots = reports.resolve(), shots.resolve()   # the browser needs file:// URIs
     found = pages(reports)
     if not found:
         return [f"{reports}: no index.html"]
     problems = [p for page in found for p in check_links(page)]
+    problems += sorted({p for page in found for p in check_progress(page)})
     exe = chromium() if browser else None
     if exe:
         for page in found:
