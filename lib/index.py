@@ -708,7 +708,8 @@ def overview_blocks(written: overview.Written | None, reports_dir: Path) -> list
 def index_page(report: dict[str, Any], artefacts: list[Artefact], reports_dir: Path,
                ext: str, written: overview.Written | None = None) -> list[Block]:
     """`reports/index.*`: per-paper summary, the paper-vs-ours overview, the verdict rule, all claims,
-    then every paper's artefacts."""
+    then per paper one table of its artefacts (`artefact_index`), each linking its section on the
+    paper's page, where the figures, tables, notes and provenance are."""
     blocks: list[Block] = [Heading(1, ["Reproduction reports"]), Heading(2, ["Per paper"]),
                            *paper_summary(report, artefacts, ".", ext),
                            *overview_blocks(written, reports_dir),
@@ -729,8 +730,40 @@ def index_page(report: dict[str, Any], artefacts: list[Artefact], reports_dir: P
                                        _href(f"{paper}/index.{ext}", "."))], paper))
         if info.get("citation"):
             blocks.append(Paragraph([info["citation"]]))
-        blocks += _notebook_sections([a for a in artefacts if a.paper == paper], reports_dir, ".", 3)
+        blocks += [Paragraph(["Each artefact's figures, paper-vs-ours tables, notes and provenance: ",
+                              Link("the paper's page", _href(f"{paper}/index.{ext}", ".")), "."]),
+                   artefact_index([a for a in artefacts if a.paper == paper], reports_dir, ext)]
     return blocks
+
+
+def artefact_index(artefacts: list[Artefact], reports_dir: Path, ext: str) -> Table:
+    """On the index, one row per artefact of a paper (its full section, figures and provenance are on the
+    paper's page, which each row links): title, outcome, run status, figures, code warning."""
+    rows = []
+    for a in artefacts:
+        record = a.record or {}
+        page = _href(f"{a.paper}/index.{ext}", ".")
+        status = a.entry.get("status") or MISSING
+        run: list[Inline] = [Badge(status, status)]
+        if a.entry.get("error"):
+            run += [" ", Error(str(a.entry["error"]))]
+        if a.entry.get("log") and status == "failed":
+            run += [" (", Link("log", _href(a.entry["log"], ".")), ")"]
+        if status != "ok" and a.run:
+            run += [f" — showing last good run of {a.run.get('started') or MISSING}"]
+        figures: list[Inline] = []
+        for f in record.get("files") or []:
+            if isinstance(f, dict) and str(f.get("path", "")).endswith(".png") and str(f.get("kind", "")).startswith("figure"):
+                figures += [", " if figures else "", Link(f["path"], _href(f"{a.paper}/{f['path']}", "."))]
+        warning = code_warning(a, reports_dir)
+        changed = re.search(r"(\d+) file\(s\) it depends on changed since the run's commit (\w+)", warning or "")
+        code: list[Inline] = ([DASH] if not warning else [f"⚠ {changed[1]} file(s) it depends on changed since "
+                                                           f"{changed[2]}"] if changed else [f"⚠ {warning}"])
+        kind = outcome(a) if a.record else MISSING
+        rows.append([[Link(a.artefact, f"{page}#{a.anchor}")],
+                     [record.get("title") or (MISSING if a.run else "no results yet")],
+                     [Badge(kind, kind)], run, figures or [DASH], code])
+    return Table(["Artefact", "Title", "Outcome", "Run", "Figures", "Code since the run"], rows)
 
 
 def _notebook_sections(artefacts: list[Artefact], reports_dir: Path, page_dir: str, level: int) -> list[Block]:

@@ -46,7 +46,7 @@ def test_progress_bars_in_linked_notebook_pages_are_reported(tmp_path: Path) -> 
                                            "<pre>epoch 3: 45.1%</pre>")
     (site / "p" / "02_nb.html").write_text("<pre>accuracy 45.1% | 7/17 seeds done</pre>")   # no bar
     problems = check_pages.check(site, tmp_path / "shots", browser=False)
-    assert len(problems) == 1 and "01_nb.html shows 1 progress-bar line" in problems[0], problems
+    assert len(problems) == 1 and "01_nb.html: 1 progress-bar line" in problems[0], problems
 
 
 @pytest.mark.skipif(check_pages.chromium() is None, reason="chromium not installed (apt-get install chromium)")
@@ -57,4 +57,17 @@ def test_the_browser_sees_images_load_and_saves_screenshots(tmp_path: Path, monk
     problems = check_pages.check(Path("."), Path("shots"))
     assert len(problems) == 1 and "bad.png did not load" in problems[0], problems
     assert (tmp_path / "shots" / "index.png").is_file() and (tmp_path / "shots" / "p.png").is_file()
+
+
+@pytest.mark.skipif(check_pages.chromium() is None, reason="chromium not installed (apt-get install chromium)")
+def test_a_tall_page_is_screenshot_in_slices(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(check_pages, "MAX_SHOT_HEIGHT", 1000)
+    site = _site(tmp_path, '<div style="height: 2500px; background: #c00">tall</div>')
+    assert check_pages.check(site, tmp_path / "shots") == []
+    shots = sorted(p.name for p in (tmp_path / "shots").glob("index*.png"))
+    assert shots == ["index-2.png", "index-3.png", "index.png"]
+    # the last slice shows the page's red block, not a blank window
+    from PIL import Image
+    last = Image.open(tmp_path / "shots" / "index-3.png").convert("RGB")
+    assert last.size[0] == check_pages.SHOT_WIDTH and (204, 0, 0) in {c for _, c in last.getcolors(1 << 16)}
     assert shutil.which("chromium") or shutil.which("chromium-browser")

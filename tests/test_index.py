@@ -104,11 +104,11 @@ def test_summary_counts_runs_commits_and_profiles(reports: Path) -> None:
 
 def test_the_data_banner_is_shown_in_a_warning_box(reports: Path) -> None:
     banner = "CIFAR-10 not found: synthetic stand-in data"
+    assert f"> [!WARNING]\n> Synthetic data: {banner}" in read(reports / "alpha" / "index.md")
+    assert f'<div class="warning">⚠ Synthetic data: {banner}</div>' in read(reports / "alpha" / "index.html")
     for page in (reports / "index.md", reports / "alpha" / "index.md"):
-        assert f"> [!WARNING]\n> Synthetic data: {banner}" in read(page)
-    for page in (reports / "index.html", reports / "alpha" / "index.html"):
-        assert f'<div class="warning">⚠ Synthetic data: {banner}</div>' in read(page)
-    assert "Synthetic stand-in data replaced real data in: alpha/fig1" in read(reports / "index.md")
+        assert "> [!WARNING]\n> Synthetic stand-in data replaced real data in: alpha/fig1" in read(page)
+    assert '<div class="warning">⚠ Synthetic stand-in data replaced real data in: alpha/fig1' in read(reports / "index.html")
 
 
 def test_an_artefact_shows_figures_tables_and_provenance(reports: Path) -> None:
@@ -157,6 +157,16 @@ def test_every_figure_shows_at_a_readable_width_linking_to_the_full_image(tmp_pa
     assert 'href="alpha/fig4_2.png"' in read(tmp_path / "index.html")
     assert "max-width: 100%" in page   # never wider than a narrow window
     assert index.png_size(tmp_path / "manifest.json") is None
+
+
+def test_the_index_lists_artefacts_and_leaves_their_sections_to_the_paper_pages(reports: Path) -> None:
+    md, page = read(reports / "index.md"), read(reports / "alpha" / "index.md")
+    assert "| [fig1](alpha/index.md#alpha-fig1) | Title of fig1 | ◐ **partly** | ✅ **ok** | [fig1.png](alpha/fig1.png) |" in md
+    assert "| [fig9](beta/index.md#beta-fig9) | no results yet | **missing** | ❌ **failed** **kernel died" in md
+    assert "### Paper vs ours: table1" in page and "Paper vs ours: table1" not in md   # sections: paper page only
+    assert "Provenance:" in page and "Provenance:" not in md
+    html = read(reports / "index.html")
+    assert 'id="alpha-fig1"' in read(reports / "alpha" / "index.html") and 'href="alpha/index.html#alpha-fig1"' in html
 
 
 def test_a_failed_notebook_shows_its_error_and_last_good_run(reports: Path) -> None:
@@ -272,6 +282,9 @@ def test_code_warning_names_files_changed_since_the_run(tmp_path: Path) -> None:
     assert index._brace(["lib/a.py", "lib/b.py", "lib/papers/p/c.py"]) == "lib/{a,b}.py, lib/papers/p/c.py"
     missing = index.Artefact("p", "a", {}, {"git": {"commit": "0" * 40}}, {})
     assert "not in this repository" in index.code_warning(missing, reports_dir)
+    # the index's artefact table flags it in one short cell
+    table = index.artefact_index([a], reports_dir, "md")
+    assert table.rows[0][-1] == [f"⚠ 1 file(s) it depends on changed since {first[:12]}"]
 
 
 def test_absolute_paths_read_relative_to_the_repository() -> None:

@@ -7,8 +7,8 @@
    the executed-notebook pages they link (`<paper>/*.html`) must show no progress-bar output.
 2. With Debian's `chromium` on PATH (and not --no-browser): each page is rendered headless; the
    dumped DOM (after layout, with a small script that records each image's natural size) must show
-   every image loaded (natural width > 0), and a full-page screenshot (1280 px wide, cut at 16,000 px)
-   goes to build/screenshots/.
+   every image loaded (natural width > 0), and full-page screenshots (1280 px wide; a page taller
+   than 16,000 px in slices: <page>.png, <page>-2.png, ...) go to build/screenshots/.
 
 Exit status 0 when every check passes, 1 otherwise (each problem is printed).
 """
@@ -108,7 +108,7 @@ def check_progress(page: Path) -> list[str]:
         text = target.read_text(encoding="utf-8", errors="replace")
         lines = [m.group(0) for m in map(PROGRESS.search, text.splitlines()) if m]
         if lines:
-            problems.append(f"{page}: {target.name} shows {len(lines)} progress-bar line(s), e.g. "
+            problems.append(f"{target}: {len(lines)} progress-bar line(s), e.g. "
                             f"{html.unescape(lines[0])!r}: re-render it from its .ipynb")
     return problems
 
@@ -133,7 +133,8 @@ def check_in_browser(page: Path, shot: Path, browser: str) -> list[str]:
         tmp.write(page.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"))
         probe_page = Path(tmp.name)
     try:
-        out = _run_browser(browser, ["--virtual-time-budget=20000", "--dump-dom", probe_page.as_uri()])
+        out = _run_browser(browser, ["--virtual-time-budget=20000", f"--window-size={SHOT_WIDTH},2400",
+                                     "--dump-dom", probe_page.as_uri()])   # the screenshots' width
     finally:
         probe_page.unlink(missing_ok=True)
     dom = out.stdout
@@ -145,11 +146,33 @@ def check_in_browser(page: Path, shot: Path, browser: str) -> list[str]:
         if not width or int(width.group(1)) == 0:
             problems.append(f"{page}: image {src.group(1) if src else img[:80]} did not load (natural width 0)")
     height = re.search(r'data-height="(\d+)"', dom)
-    height = min(int(height.group(1)) if height else 2400, MAX_SHOT_HEIGHT)
+    problems += screenshots(page, shot, int(height.group(1)) if height else 2400, browser)
+    return problems
+
+
+def screenshots(page: Path, shot: Path, height: int, browser: str) -> list[str]:
+    """Full-page screenshots of `page` (`height` px tall): `shot`, then for a page taller than
+    `MAX_SHOT_HEIGHT` one more file per further slice (`<name>-2.png`, ...), each taken from a copy of
+    the page shifted up by the slice's offset (a headless screenshot only shows the window's top)."""
+    problems = []
     shot.parent.mkdir(parents=True, exist_ok=True)
-    done = _run_browser(browser, [f"--screenshot={shot}", f"--window-size={SHOT_WIDTH},{height}", page.as_uri()])
-    if not shot.is_file():
-        problems.append(f"{page}: no screenshot ({done.returncode}): {done.stderr[-300:]}")
+    for k, offset in enumerate(range(0, max(height, 1), MAX_SHOT_HEIGHT)):
+        target = shot if k == 0 else shot.with_name(f"{shot.stem}-{k + 1}{shot.suffix}")
+        size = f"--window-size={SHOT_WIDTH},{min(MAX_SHOT_HEIGHT, height - offset)}"
+        if k == 0:
+            done = _run_browser(browser, [f"--screenshot={target}", size, page.as_uri()])
+        else:
+            shift = f"<style>html {{ background: #fff; }} body {{ margin-top: -{offset}px !important; }}</style>"
+            with tempfile.NamedTemporaryFile("w", suffix=".html", dir=page.parent, delete=False,
+                                             encoding="utf-8", prefix=".shot_") as tmp:
+                tmp.write(page.read_text(encoding="utf-8").replace("</head>", shift + "</head>"))
+                copy = Path(tmp.name)
+            try:
+                done = _run_browser(browser, [f"--screenshot={target}", size, copy.as_uri()])
+            finally:
+                copy.unlink(missing_ok=True)
+        if not target.is_file():
+            problems.append(f"{page}: no screenshot {target.name} ({done.returncode}): {done.stderr[-300:]}")
     return problems
 
 
