@@ -35,7 +35,7 @@ BADGE_MARKS = {"holds": "✅", "ok": "✅", "fails": "❌", "failed": "❌", "in
                "not run": "⏸", "reproduced": "✅", "partly": "◐", "not reproduced": "❌"}
 # What an artefact's claims add up to, in the order the per-paper summary counts them
 OUTCOMES = ("reproduced", "partly", "not reproduced", "inconclusive", "not run", "no claims")
-NAN_CELLS = {"nan", "NaN", "None", "<NA>", "NaT"}
+NAN_CELLS = {"nan", "NaN", "None", "<NA>", "NaT", "-", "–"}   # missing cells, shown as DASH
 FIGURE_EXTENSIONS = (".png", ".pdf", ".svg")
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1100px;

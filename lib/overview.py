@@ -99,8 +99,8 @@ class Overview:
 
     Attributes:
         pairs: Every pair, in record order.
-        left_out: Per paper, Counter of why cells of paired columns were left out ("missing": one side
-            not a number, e.g. not run; "unit not stated"; "units differ").
+        left_out: Per paper, Counter of why cells of paired columns were left out ("one side not a
+            number", e.g. not run; "unit not stated"; "units differ").
     """
 
     pairs: list[Pair] = field(default_factory=list)
@@ -239,7 +239,7 @@ def table_pairs(paper: str, artefact: str, table: dict[str, Any], record: dict[s
             column_unit = _resolve([c.value for _, *both in parsed for c in both if c is not None and c.unit is None])
         for n, (cells, theirs, ours) in enumerate(parsed):
             if theirs is None or ours is None:
-                left_out["missing"] += 1
+                left_out["one side not a number"] += 1
                 continue
             units = {theirs.unit or column_unit, ours.unit or column_unit}
             if None in units:

@@ -243,6 +243,10 @@ def test_missing_cells_read_as_dashes() -> None:
     assert "<td>—</td><td>1</td>" in index.markdown_table_to_html("| a | b |\n|---|---|\n| nan | 1 |\n")
     md = index.to_markdown([index.MarkdownTable("| a | b |\n|---|---|\n| nan | None |\n")])
     assert "| — | — |" in md
+    # a hyphen alone is a missing cell too (the paper's "-"); a negative number or a range is not
+    html = index.markdown_table_to_html("| a | b | c |\n|---|---|---|\n| - | -1.5 | 2-3 |\n")
+    assert "<td>—</td><td>-1.5</td><td>2-3</td>" in html
+    assert "| — | -1.5 | 2-3 |" in index.to_markdown([index.MarkdownTable("| a | b | c |\n|---|---|---|\n| - | -1.5 | 2-3 |")])
 
 
 def test_verdict_of_maps_old_not_run_records() -> None:

@@ -82,7 +82,7 @@ def test_the_csv_holds_every_pair_with_its_unit(tmp_path: Path) -> None:
     error = next(r for r in rows if r["table"] == "t4")
     assert error["our_sd"] == "0.7" and error["quantity"] == "error" and error["artefact"] == "table2"
     # the IGSM accuracy is not run, t3 states no unit: left out and counted, never guessed
-    assert written.overview.left_out == {"alpha": {"missing": 1, "unit not stated": 1}}
+    assert written.overview.left_out == {"alpha": {"one side not a number": 1, "unit not stated": 1}}
     assert (site / "overview.png").stat().st_size > 0 and (site / "overview.pdf").stat().st_size > 0
 
 
