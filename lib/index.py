@@ -353,7 +353,23 @@ def _repo_root(start: str) -> str | None:
 
 def dependencies(root: Path, paper: str) -> list[str]:
     """The files a paper's results depend on, relative to `root`: `lib/papers/<paper>/*.py` and the
-    shared `lib/*.py` modules they import, transitively (read with `ast`)."""
+    shared `lib/*.py` modules they import, transitively (read with `ast`; parsed once per state of
+    those files: the cache key holds each candidate file's size and modification time)."""
+    files = [*sorted((root / "lib" / "papers" / paper).glob("*.py")), *sorted((root / "lib").glob("*.py"))]
+    stamp = []
+    for f in files:
+        try:
+            st = f.stat()
+        except OSError:
+            continue
+        stamp.append((str(f), st.st_mtime_ns, st.st_size))
+    return list(_dependencies(str(root), paper, tuple(stamp)))
+
+
+@functools.lru_cache(maxsize=64)
+def _dependencies(root_text: str, paper: str, stamp: tuple[tuple[str, int, int], ...]) -> tuple[str, ...]:
+    """`dependencies` for one state of the files (`stamp`)."""
+    root = Path(root_text)
     todo = sorted((root / "lib" / "papers" / paper).glob("*.py"))
     seen: set[Path] = set()
     while todo:
@@ -375,7 +391,7 @@ def dependencies(root: Path, paper: str) -> list[str]:
                 parts = name.split(".")
                 if parts[0] == "lib" and len(parts) == 2 and (root / "lib" / f"{parts[1]}.py").is_file():
                     todo.append(root / "lib" / f"{parts[1]}.py")
-    return sorted(str(q.relative_to(root)) for q in seen)
+    return tuple(sorted(str(q.relative_to(root)) for q in seen))
 
 
 def code_changes(root: str, commit: str, paths: tuple[str, ...]) -> tuple[str, ...] | None:
