@@ -291,6 +291,18 @@ def test_code_warning_names_files_changed_since_the_run(tmp_path: Path) -> None:
     assert table.rows[0][-1] == [f"⚠ 1 file(s) it depends on changed since {first[:12]}"]
 
 
+def test_dependencies_follow_edits_of_the_imports(tmp_path: Path) -> None:
+    (tmp_path / "lib" / "papers" / "p").mkdir(parents=True)
+    (tmp_path / "lib" / "a.py").write_text("from lib import b\n")
+    (tmp_path / "lib" / "b.py").write_text("X = 1\n")
+    (tmp_path / "lib" / "c.py").write_text("Y = 1\n")
+    render = tmp_path / "lib" / "papers" / "p" / "render.py"
+    render.write_text("from lib import a\n")
+    assert index.dependencies(tmp_path, "p") == ["lib/a.py", "lib/b.py", "lib/papers/p/render.py"]
+    render.write_text("from lib import c  # now c, not a\n")   # another size: a new state, parsed again
+    assert index.dependencies(tmp_path, "p") == ["lib/c.py", "lib/papers/p/render.py"]
+
+
 def test_absolute_paths_read_relative_to_the_repository() -> None:
     from lib.paths import relative_text
 
