@@ -752,25 +752,26 @@ def index_page(report: dict[str, Any], artefacts: list[Artefact], reports_dir: P
     return blocks
 
 
-def artefact_index(artefacts: list[Artefact], reports_dir: Path, ext: str) -> Table:
-    """On the index, one row per artefact of a paper (its full section, figures and provenance are on the
-    paper's page, which each row links): title, outcome, run status, figures, code warning."""
+def artefact_index(artefacts: list[Artefact], reports_dir: Path, ext: str, page_dir: str = ".") -> Table:
+    """One row per artefact of a paper, linking its section on the paper's page (on the index, where
+    the sections are not repeated, and atop the paper's page): title, outcome, run status, figures,
+    code warning. `page_dir`: the page's folder relative to reports/ ("." or a paper id)."""
     rows = []
     for a in artefacts:
         record = a.record or {}
-        page = _href(f"{a.paper}/index.{ext}", ".")
+        page = _href(f"{a.paper}/index.{ext}", page_dir) if page_dir != a.paper else ""
         status = a.entry.get("status") or MISSING
         run: list[Inline] = [Badge(status, status)]
         if a.entry.get("error"):
             run += [" ", Error(str(a.entry["error"]))]
         if a.entry.get("log") and status == "failed":
-            run += [" (", Link("log", _href(a.entry["log"], ".")), ")"]
+            run += [" (", Link("log", _href(a.entry["log"], page_dir)), ")"]
         if status != "ok" and a.run:
             run += [f" — showing last good run of {a.run.get('started') or MISSING}"]
         figures: list[Inline] = []
         for f in record.get("files") or []:
             if isinstance(f, dict) and str(f.get("path", "")).endswith(".png") and str(f.get("kind", "")).startswith("figure"):
-                figures += [", " if figures else "", Link(f["path"], _href(f"{a.paper}/{f['path']}", "."))]
+                figures += [", " if figures else "", Link(f["path"], _href(f"{a.paper}/{f['path']}", page_dir))]
         warning = code_warning(a, reports_dir)
         changed = re.search(r"(\d+) file\(s\) it depends on changed since the run's commit (\w+)", warning or "")
         code: list[Inline] = ([DASH] if not warning else [f"⚠ {changed[1]} file(s) it depends on changed since "
@@ -809,7 +810,8 @@ def paper_page(report: dict[str, Any], paper: str, artefacts: list[Artefact], re
                Paragraph(["Verdicts follow ", Link("the suite's one verdict rule", _href(f"index.{ext}", paper)
                                                         + "#verdict-rule"), "."]),
                *_overview_link(written, paper, ext),
-               *summary_blocks(report, mine), Heading(2, ["Claims"]),
+               *summary_blocks(report, mine), Heading(2, ["Artefacts"]),
+               artefact_index(mine, reports_dir, ext, paper), Heading(2, ["Claims"]),
                claims_table(mine, paper, ext)]
     blocks += _notebook_sections(mine, reports_dir, paper, 2)
     return blocks

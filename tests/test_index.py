@@ -164,6 +164,9 @@ def test_the_index_lists_artefacts_and_leaves_their_sections_to_the_paper_pages(
     assert "| [fig1](alpha/index.md#alpha-fig1) | Title of fig1 | ◐ **partly** | ✅ **ok** | [fig1.png](alpha/fig1.png) |" in md
     assert "| [fig9](beta/index.md#beta-fig9) | no results yet | **missing** | ❌ **failed** **kernel died" in md
     assert "### Paper vs ours: table1" in page and "Paper vs ours: table1" not in md   # sections: paper page only
+    # atop the paper's page, the same table links the sections on the page itself
+    assert "| [fig1](#alpha-fig1) | Title of fig1 | ◐ **partly** | ✅ **ok** | [fig1.png](fig1.png) |" in page
+    assert "([log](logs/02_tab2.log))" in page
     assert "Provenance:" in page and "Provenance:" not in md
     html = read(reports / "index.html")
     assert 'id="alpha-fig1"' in read(reports / "alpha" / "index.html") and 'href="alpha/index.html#alpha-fig1"' in html
