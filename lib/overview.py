@@ -10,7 +10,7 @@ columns that put the paper's value beside ours:
   Tables 5.1-5.5).
 
 It writes `reports/overview.csv` (one row per pair: paper, artefact, table, row, column, paper_value,
-our_value, unit, our_sd) and `reports/overview.png|.pdf`: paper's value on x, ours on y, with the
+our_value, unit, our_sd, quantity: "accuracy", "error" or empty) and `reports/overview.png|.pdf`: paper's value on x, ours on y, with the
 identity line y = x; one panel per (paper, unit), so that accuracies in % never share an axis with
 rates in [0, 1], perturbation norms or parameter counts.
 
@@ -28,6 +28,7 @@ import json
 import math
 import os
 import re
+import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -298,9 +299,9 @@ def to_csv(pairs: list[Pair]) -> str:
 
 
 def limits(pairs: list[Pair]) -> tuple[float, float]:
-    """Shared x and y limits of a panel: [0, 100] for % and [0, 1] for fractions when the values fit,
-    else the values' range, padded by 3% of the range (8% for other units; 10% of the value for a
-    single value) so that no marker sits on the frame."""
+    """Shared x and y limits of a panel, a little wider than the values so that no marker sits on the
+    frame: [-3, 103] for % and [-0.03, 1.03] for fractions when the values fit in [0, 100] / [0, 1],
+    else the values' range padded by 8% of it (by 10% of the value when all values are equal)."""
     values = [v for p in pairs for v in (p.paper_value, p.our_value)]
     lo, hi = min(values), max(values)
     unit = pairs[0].unit
@@ -371,8 +372,7 @@ def _panel(ax: Any, key: tuple[str, str], pairs: list[Pair]) -> None:
     ax.grid(alpha=0.3)
     ax.set_xlabel("paper's value", fontsize=10)
     ax.set_ylabel("our value", fontsize=10)
-    gap = sorted(abs(p.our_value - p.paper_value) for p in pairs)
-    median = gap[len(gap) // 2] if len(gap) % 2 else (gap[len(gap) // 2 - 1] + gap[len(gap) // 2]) / 2
+    median = statistics.median(abs(p.our_value - p.paper_value) for p in pairs)
     points = " points" if unit == PERCENT else ""
     ax.set_title(f"{paper}\nunit: {unit}\nn = {len(pairs)}, median |Δ| = {median:.3g}{points}", fontsize=10)
     ax.tick_params(labelsize=9)
