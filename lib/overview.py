@@ -17,8 +17,9 @@ rates in [0, 1], perturbation norms or parameter counts.
 A pair enters only when both cells hold a number (`not run`, `-`, `—`, `nan` are missing) and both
 have the same unit. The unit of a cell is, in order: a percentage printed in the cell (`18/24 (75%)`,
 `12.5%`); else the first of the column header, the table's caption, the record's caption and the
-record's title that names one (`UNIT_RULES`). A column whose unit nothing states is left out and
-counted (`Overview.left_out`).
+record's title that names one (`UNIT_RULES`); a table entry of the record may state it outright
+(`"unit": "%"` for every column, `"units": {"<column>": "<unit>"}` per column), which comes before the
+texts. A column whose unit nothing states is left out and counted (`Overview.left_out`).
 """
 from __future__ import annotations
 
@@ -234,7 +235,8 @@ def table_pairs(paper: str, artefact: str, table: dict[str, Any], record: dict[s
         i, j = header.index(paper_col), header.index(our_col)
         texts = [base, str(table.get("caption") or ""), str(record.get("caption") or ""),
                  str(record.get("title") or "")]
-        column_unit = unit_of(texts)
+        stated = (table.get("units") or {}).get(base) if isinstance(table.get("units"), dict) else None
+        column_unit = str(stated or table.get("unit") or "") or unit_of(texts)
         parsed = [(cells, parse_cell(cells[i]), parse_cell(cells[j])) for cells in body if len(cells) > max(i, j)]
         if column_unit == ACCURACY:
             column_unit = _resolve([c.value for _, *both in parsed for c in both if c is not None and c.unit is None])

@@ -125,6 +125,15 @@ def test_an_accuracy_column_without_a_unit_reads_its_scale_from_the_values() -> 
     assert [p.unit for p in pairs] == [PERCENT]
 
 
+def test_a_unit_the_table_entry_states_comes_first() -> None:
+    text = "layer,matches (paper),matches (ours),acc (paper),acc (ours)\nconv1,18,4.3,90,80\n"
+    pairs = overview.table_pairs("p", "a", {"name": "t", "units": {"matches": "filters"}, "caption": "Accuracy (%)"},
+                                 {}, text, overview.Counter())
+    assert [(p.column, p.unit) for p in pairs] == [("matches", "filters"), ("acc", PERCENT)]
+    pairs = overview.table_pairs("p", "a", {"name": "t", "unit": "filters"}, {}, text, overview.Counter())
+    assert [p.unit for p in pairs] == ["filters", "filters"]
+
+
 def test_without_pairs_the_csv_is_empty_and_no_figure_is_left(tmp_path: Path) -> None:
     (tmp_path / "overview.png").write_bytes(b"stale")
     written = overview.write(tmp_path)
