@@ -22,6 +22,7 @@ Map (modules by concern):
     papers/      one package per paper: params, method, protocol, paper (its numbers), render
     runner       runall.py's logic by concern: manifest, parameters, plan, execute, publish, cli
     index        reports/index.md and index.html from reports/manifest.json
+    overview     the index's paper-vs-ours figure and CSV (every number a paper prints beside ours)
     zoo          reference CIFAR-10 classifiers with cards (zoo/), loaded when they match; zoo_page renders them
     bench        speed benchmarks: ratios against baselines run in the same process
 """
@@ -42,6 +43,6 @@ __all__ = ["paths", "config", "params", "repro", "progress", "cache", "data", "d
 
 def __getattr__(name: str) -> ModuleType:
     """Import submodules lazily so `import lib` stays cheap and `lib.data` etc. just work."""
-    if name in __all__ or name in ("runner", "index", "bench"):
+    if name in __all__ or name in ("runner", "index", "overview", "bench"):
         return import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'lib' has no attribute {name!r}")

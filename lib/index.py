@@ -22,18 +22,20 @@ from pathlib import Path
 from typing import Any, Union
 from urllib.parse import quote
 
+from lib import overview
 from lib.claims import VERDICT_RULE
 from lib.papers import scale_line
 from lib.paths import relative_text
 
-THUMBNAIL_WIDTH = 560
+THUMBNAIL_WIDTH = 560        # display width (px) of a figure whose PNG size cannot be read
+MAX_FIGURE_WIDTH = 1060      # figures show at their natural width up to the page's content width
 MISSING = "missing"
 DASH = "—"
 BADGE_MARKS = {"holds": "✅", "ok": "✅", "fails": "❌", "failed": "❌", "inconclusive": "❔",
                "not run": "⏸", "reproduced": "✅", "partly": "◐", "not reproduced": "❌"}
 # What an artefact's claims add up to, in the order the per-paper summary counts them
 OUTCOMES = ("reproduced", "partly", "not reproduced", "inconclusive", "not run", "no claims")
-NAN_CELLS = {"nan", "NaN", "None", "<NA>", "NaT"}
+NAN_CELLS = {"nan", "NaN", "None", "<NA>", "NaT", "-", "–"}   # missing cells, shown as DASH
 FIGURE_EXTENSIONS = (".png", ".pdf", ".svg")
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1100px;
@@ -54,9 +56,10 @@ details { margin: 0.4em 0 0.8em; }
 summary { cursor: pointer; color: #444; }
 td.part { padding-left: 1.6em; color: #444; }
 .missing, .skipped-gpu, .skipped-data { background: #757575; }
-.warning { border: 2px solid #f9a825; background: #fff8e1; padding: 0.5em 0.8em; margin: 0.6em 0; }
+.warning { border: 2px solid #f9a825; background: #fff8e1; padding: 0.5em 0.8em; margin: 0.6em 0;
+           overflow-wrap: anywhere; }
 .error { color: #c62828; }
-img { border: 1px solid #ddd; }
+img { border: 1px solid #ddd; max-width: 100%; height: auto; }
 """
 
 
@@ -122,10 +125,34 @@ class WarningBox:
 
 @dataclass(frozen=True)
 class Thumbnail:
-    """An image scaled to `THUMBNAIL_WIDTH`, linking to itself."""
+    """An image shown `width` px wide (`THUMBNAIL_WIDTH` when None), linking to the full-size file."""
 
     src: str
     alt: str
+    width: int | None = None
+
+    @property
+    def shown_width(self) -> int:
+        return self.width or THUMBNAIL_WIDTH
+
+
+def png_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) in pixels from a PNG's IHDR chunk, or None when `path` is not a readable PNG."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(24)
+    except OSError:
+        return None
+    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+def figure_thumbnail(reports_dir: Path, target: str, page_dir: str, alt: str) -> Thumbnail:
+    """A figure `target` (a PNG, relative to reports/) as a page shows it: at its natural width, at most
+    `MAX_FIGURE_WIDTH` px (the page's content width), linking to the full-size image."""
+    size = png_size(reports_dir / target)
+    return Thumbnail(_href(target, page_dir), alt, min(size[0], MAX_FIGURE_WIDTH) if size else None)
 
 
 @dataclass(frozen=True)
@@ -326,7 +353,23 @@ def _repo_root(start: str) -> str | None:
 
 def dependencies(root: Path, paper: str) -> list[str]:
     """The files a paper's results depend on, relative to `root`: `lib/papers/<paper>/*.py` and the
-    shared `lib/*.py` modules they import, transitively (read with `ast`)."""
+    shared `lib/*.py` modules they import, transitively (read with `ast`; parsed once per state of
+    those files: the cache key holds each candidate file's size and modification time)."""
+    files = [*sorted((root / "lib" / "papers" / paper).glob("*.py")), *sorted((root / "lib").glob("*.py"))]
+    stamp = []
+    for f in files:
+        try:
+            st = f.stat()
+        except OSError:
+            continue
+        stamp.append((str(f), st.st_mtime_ns, st.st_size))
+    return list(_dependencies(str(root), paper, tuple(stamp)))
+
+
+@functools.lru_cache(maxsize=64)
+def _dependencies(root_text: str, paper: str, stamp: tuple[tuple[str, int, int], ...]) -> tuple[str, ...]:
+    """`dependencies` for one state of the files (`stamp`)."""
+    root = Path(root_text)
     todo = sorted((root / "lib" / "papers" / paper).glob("*.py"))
     seen: set[Path] = set()
     while todo:
@@ -348,7 +391,7 @@ def dependencies(root: Path, paper: str) -> list[str]:
                 parts = name.split(".")
                 if parts[0] == "lib" and len(parts) == 2 and (root / "lib" / f"{parts[1]}.py").is_file():
                     todo.append(root / "lib" / f"{parts[1]}.py")
-    return sorted(str(q.relative_to(root)) for q in seen)
+    return tuple(sorted(str(q.relative_to(root)) for q in seen))
 
 
 def code_changes(root: str, commit: str, paths: tuple[str, ...]) -> tuple[str, ...] | None:
@@ -540,10 +583,10 @@ def artefact_blocks(a: Artefact, reports_dir: Path, page_dir: str, level: int) -
     if not a.record:
         return blocks
     files = [f for f in record.get("files") or [] if isinstance(f, dict) and f.get("path")]
-    thumbnail = next((f["path"] for f in files if f["path"].endswith(".png")
-                      and str(f.get("kind", "")).startswith("figure")), None)
-    if thumbnail:
-        blocks.append(Thumbnail(_href(f"{a.paper}/{thumbnail}", page_dir), a.artefact))
+    figures = [f["path"] for f in files if f["path"].endswith(".png") and str(f.get("kind", "")).startswith("figure")]
+    for png in figures:   # every figure of the artefact (Figs. 4.1-4.2 are two)
+        alt = f"{a.artefact}: {posixpath.splitext(png)[0]} (click for the full-size image)"
+        blocks.append(figure_thumbnail(reports_dir, f"{a.paper}/{png}", page_dir, alt))
     if files:
         blocks.append(Paragraph(_file_links(a.paper, files, page_dir)))
     for table in record.get("tables") or []:
@@ -657,11 +700,35 @@ def details_table(a: Artefact, page_dir: str) -> Table:
     return Table(["Provenance", ""], [[[name], value] for name, value in rows])
 
 
+def overview_blocks(written: overview.Written | None, reports_dir: Path) -> list[Block]:
+    """The index's paper-vs-ours section: the overview figure (linking to the full-size PNG), its PDF
+    and CSV, and its caption (what is plotted, how many points per paper)."""
+    if written is None:
+        return []
+    blocks: list[Block] = [Heading(2, ["Paper vs ours: every number we reproduce"], "overview")]
+    if written.png is None:
+        return blocks + [Paragraph(["No table in the reports sets a paper's numbers beside ours yet ",
+                                    "(", Link("overview.csv", _href(written.csv, ".")), " is empty)."])]
+    blocks += [figure_thumbnail(reports_dir, written.png, ".", "paper's value (x) vs ours (y), one panel per "
+                                "paper and unit (click for the full-size image)"),
+               Paragraph(["Figure: ", Link("PNG", _href(written.png, ".")), ", ",
+                          Link("PDF", _href(str(written.pdf), ".")), " · data: ",
+                          Link(written.csv, _href(written.csv, ".")), " (paper, artefact, table, row, column, "
+                          "paper's value, our value, unit, our sd, quantity)"]),
+               Paragraph([overview.caption(written.overview)]),
+               Table(["Paper", "Points", "Per unit", "Paired cells left out"],
+                     [[[paper], [str(n)], [units], [left]] for paper, n, units, left in overview.counts(written.overview)])]
+    return blocks
+
+
 def index_page(report: dict[str, Any], artefacts: list[Artefact], reports_dir: Path,
-               ext: str) -> list[Block]:
-    """`reports/index.*`: summary, all claims, then every paper's artefacts."""
+               ext: str, written: overview.Written | None = None) -> list[Block]:
+    """`reports/index.*`: per-paper summary, the paper-vs-ours overview, the verdict rule, all claims,
+    then per paper one table of its artefacts (`artefact_index`), each linking its section on the
+    paper's page, where the figures, tables, notes and provenance are."""
     blocks: list[Block] = [Heading(1, ["Reproduction reports"]), Heading(2, ["Per paper"]),
                            *paper_summary(report, artefacts, ".", ext),
+                           *overview_blocks(written, reports_dir),
                            Heading(3, ["Verdict rule (every claim of every paper)"], "verdict-rule"),
                            Paragraph([VERDICT_RULE]),
                            Paragraph(["Artefacts: reproduced = every claim holds; partly = some hold; "
@@ -679,8 +746,41 @@ def index_page(report: dict[str, Any], artefacts: list[Artefact], reports_dir: P
                                        _href(f"{paper}/index.{ext}", "."))], paper))
         if info.get("citation"):
             blocks.append(Paragraph([info["citation"]]))
-        blocks += _notebook_sections([a for a in artefacts if a.paper == paper], reports_dir, ".", 3)
+        blocks += [Paragraph(["Each artefact's figures, paper-vs-ours tables, notes and provenance: ",
+                              Link("the paper's page", _href(f"{paper}/index.{ext}", ".")), "."]),
+                   artefact_index([a for a in artefacts if a.paper == paper], reports_dir, ext)]
     return blocks
+
+
+def artefact_index(artefacts: list[Artefact], reports_dir: Path, ext: str, page_dir: str = ".") -> Table:
+    """One row per artefact of a paper, linking its section on the paper's page (on the index, where
+    the sections are not repeated, and atop the paper's page): title, outcome, run status, figures,
+    code warning. `page_dir`: the page's folder relative to reports/ ("." or a paper id)."""
+    rows = []
+    for a in artefacts:
+        record = a.record or {}
+        page = _href(f"{a.paper}/index.{ext}", page_dir) if page_dir != a.paper else ""
+        status = a.entry.get("status") or MISSING
+        run: list[Inline] = [Badge(status, status)]
+        if a.entry.get("error"):
+            run += [" ", Error(str(a.entry["error"]))]
+        if a.entry.get("log") and status == "failed":
+            run += [" (", Link("log", _href(a.entry["log"], page_dir)), ")"]
+        if status != "ok" and a.run:
+            run += [f" — showing last good run of {a.run.get('started') or MISSING}"]
+        figures: list[Inline] = []
+        for f in record.get("files") or []:
+            if isinstance(f, dict) and str(f.get("path", "")).endswith(".png") and str(f.get("kind", "")).startswith("figure"):
+                figures += [", " if figures else "", Link(f["path"], _href(f"{a.paper}/{f['path']}", page_dir))]
+        warning = code_warning(a, reports_dir)
+        changed = re.search(r"(\d+) file\(s\) it depends on changed since the run's commit (\w+)", warning or "")
+        code: list[Inline] = ([DASH] if not warning else [f"⚠ {changed[1]} file(s) it depends on changed since "
+                                                           f"{changed[2]}"] if changed else [f"⚠ {warning}"])
+        kind = outcome(a) if a.record else MISSING
+        rows.append([[Link(a.artefact, f"{page}#{a.anchor}")],
+                     [record.get("title") or (MISSING if a.run else "no results yet")],
+                     [Badge(kind, kind)], run, figures or [DASH], code])
+    return Table(["Artefact", "Title", "Outcome", "Run", "Figures", "Code since the run"], rows)
 
 
 def _notebook_sections(artefacts: list[Artefact], reports_dir: Path, page_dir: str, level: int) -> list[Block]:
@@ -698,7 +798,7 @@ def _notebook_sections(artefacts: list[Artefact], reports_dir: Path, page_dir: s
 
 
 def paper_page(report: dict[str, Any], paper: str, artefacts: list[Artefact], reports_dir: Path,
-               ext: str) -> list[Block]:
+               ext: str, written: overview.Written | None = None) -> list[Block]:
     """`reports/<paper>/index.*`: the paper's summary, claims and artefacts."""
     info = (report.get("papers") or {}).get(paper) or {}
     mine = [a for a in artefacts if a.paper == paper]
@@ -709,10 +809,23 @@ def paper_page(report: dict[str, Any], paper: str, artefacts: list[Artefact], re
                *paper_summary(report, mine, paper, ext),
                Paragraph(["Verdicts follow ", Link("the suite's one verdict rule", _href(f"index.{ext}", paper)
                                                         + "#verdict-rule"), "."]),
-               *summary_blocks(report, mine), Heading(2, ["Claims"]),
+               *_overview_link(written, paper, ext),
+               *summary_blocks(report, mine), Heading(2, ["Artefacts"]),
+               artefact_index(mine, reports_dir, ext, paper), Heading(2, ["Claims"]),
                claims_table(mine, paper, ext)]
     blocks += _notebook_sections(mine, reports_dir, paper, 2)
     return blocks
+
+
+def _overview_link(written: overview.Written | None, paper: str, ext: str) -> list[Block]:
+    """On a paper page: how many of its numbers the index's overview figure shows, with a link."""
+    if written is None or written.png is None:
+        return []
+    n = sum(p.paper == paper for p in written.overview.pairs)
+    if not n:
+        return []
+    return [Paragraph([f"{n} numbers this paper prints beside ours: ",
+                       Link("paper-vs-ours overview", _href(f"index.{ext}", paper) + "#overview"), "."])]
 
 
 def _papers(artefacts: list[Artefact]) -> list[str]:
@@ -766,7 +879,7 @@ def to_markdown(blocks: list[Block]) -> str:
             parts.append(f"> [!WARNING]\n> {_md_inline(block.content)}")
         elif isinstance(block, Thumbnail):
             parts.append(f'<a href="{html.escape(block.src)}"><img src="{html.escape(block.src)}" '
-                         f'width="{THUMBNAIL_WIDTH}" alt="{html.escape(block.alt)}"></a>')
+                         f'width="{block.shown_width}" alt="{html.escape(block.alt)}"></a>')
         elif isinstance(block, Table):
             lines = ["| " + " | ".join(_md_text(h) for h in block.header) + " |",
                      "|" + "---|" * len(block.header)]
@@ -877,8 +990,8 @@ def to_html_fragment(blocks: list[Block]) -> str:
             parts.append(f'<div class="warning">⚠ {_html_inline(block.content)}</div>')
         elif isinstance(block, Thumbnail):
             src = html.escape(block.src)
-            parts.append(f'<p><a href="{src}"><img src="{src}" width="{THUMBNAIL_WIDTH}" '
-                         f'alt="{html.escape(block.alt)}"></a></p>')
+            parts.append(f'<p><a href="{src}" title="full-size image"><img src="{src}" '
+                         f'width="{block.shown_width}" alt="{html.escape(block.alt)}"></a></p>')
         elif isinstance(block, Table):
             head = "".join(f"<th>{html.escape(h)}</th>" for h in block.header)
             body = "".join("<tr>" + "".join(f"<td>{_html_inline(c)}</td>" for c in row) + "</tr>"
@@ -911,7 +1024,8 @@ def _write(path: Path, text: str) -> None:
 
 
 def build(reports_dir: Path) -> None:
-    """Write `index.md` and `index.html` in `reports_dir` and in each paper's folder.
+    """Write `index.md` and `index.html` in `reports_dir` and in each paper's folder, and the
+    paper-vs-ours overview (`overview.csv|png|pdf`, `lib.overview`) in `reports_dir`.
 
     Args:
         reports_dir: The reports folder holding `manifest.json` (a missing manifest gives empty
@@ -919,11 +1033,12 @@ def build(reports_dir: Path) -> None:
     """
     report = _read_json(reports_dir / "manifest.json") or {}
     artefacts = collect(reports_dir, report)
+    written = overview.write(reports_dir, [a.record for a in artefacts if a.record]) if reports_dir.is_dir() else None
     for ext in ("md", "html"):
-        blocks = index_page(report, artefacts, reports_dir, ext)
+        blocks = index_page(report, artefacts, reports_dir, ext, written)
         _write(reports_dir / f"index.{ext}", to_markdown(blocks) if ext == "md"
                else to_html(blocks, "Reproduction reports"))
         for paper in _papers(artefacts):
-            blocks = paper_page(report, paper, artefacts, reports_dir, ext)
+            blocks = paper_page(report, paper, artefacts, reports_dir, ext, written)
             _write(reports_dir / paper / f"index.{ext}", to_markdown(blocks) if ext == "md"
                    else to_html(blocks, f"{paper}: reproduction report"))

@@ -40,11 +40,34 @@ def test_broken_links_images_and_anchors_are_reported(tmp_path: Path) -> None:
     assert "gone.png" in problems[0] and "no id 'nowhere'" in problems[1]
 
 
+def test_progress_bars_in_linked_notebook_pages_are_reported(tmp_path: Path) -> None:
+    site = _site(tmp_path, '<a href="p/01_nb.html">notebook</a><a href="p/02_nb.html">clean</a>')
+    (site / "p" / "01_nb.html").write_text("<pre>\nbaseline:  42%|####      | 7/17 [00:12&lt;00:10,  1.3it/s]</pre>"
+                                           "<pre>epoch 3: 45.1%</pre>")
+    (site / "p" / "02_nb.html").write_text("<pre>accuracy 45.1% | 7/17 seeds done</pre>")   # no bar
+    problems = check_pages.check(site, tmp_path / "shots", browser=False)
+    assert len(problems) == 1 and "01_nb.html: 1 progress-bar line" in problems[0], problems
+
+
 @pytest.mark.skipif(check_pages.chromium() is None, reason="chromium not installed (apt-get install chromium)")
-def test_the_browser_sees_images_load_and_saves_screenshots(tmp_path: Path) -> None:
+def test_the_browser_sees_images_load_and_saves_screenshots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     site = _site(tmp_path, '<img src="ok.png"><img src="bad.png">')
     (site / "bad.png").write_bytes(b"not a png")            # exists, so only the browser can tell
-    problems = check_pages.check(site, tmp_path / "shots")
+    monkeypatch.chdir(tmp_path)                             # relative paths, as on the command line
+    problems = check_pages.check(Path("."), Path("shots"))
     assert len(problems) == 1 and "bad.png did not load" in problems[0], problems
     assert (tmp_path / "shots" / "index.png").is_file() and (tmp_path / "shots" / "p.png").is_file()
+
+
+@pytest.mark.skipif(check_pages.chromium() is None, reason="chromium not installed (apt-get install chromium)")
+def test_a_tall_page_is_screenshot_in_slices(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(check_pages, "MAX_SHOT_HEIGHT", 1000)
+    site = _site(tmp_path, '<div style="height: 2500px; background: #c00">tall</div>')
+    assert check_pages.check(site, tmp_path / "shots") == []
+    shots = sorted(p.name for p in (tmp_path / "shots").glob("index*.png"))
+    assert shots == ["index-2.png", "index-3.png", "index.png"]
+    # the last slice shows the page's red block, not a blank window
+    from PIL import Image
+    last = Image.open(tmp_path / "shots" / "index-3.png").convert("RGB")
+    assert last.size[0] == check_pages.SHOT_WIDTH and (204, 0, 0) in {c for _, c in last.getcolors(1 << 16)}
     assert shutil.which("chromium") or shutil.which("chromium-browser")

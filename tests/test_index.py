@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import struct
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -102,16 +104,17 @@ def test_summary_counts_runs_commits_and_profiles(reports: Path) -> None:
 
 def test_the_data_banner_is_shown_in_a_warning_box(reports: Path) -> None:
     banner = "CIFAR-10 not found: synthetic stand-in data"
+    assert f"> [!WARNING]\n> Synthetic data: {banner}" in read(reports / "alpha" / "index.md")
+    assert f'<div class="warning">⚠ Synthetic data: {banner}</div>' in read(reports / "alpha" / "index.html")
     for page in (reports / "index.md", reports / "alpha" / "index.md"):
-        assert f"> [!WARNING]\n> Synthetic data: {banner}" in read(page)
-    for page in (reports / "index.html", reports / "alpha" / "index.html"):
-        assert f'<div class="warning">⚠ Synthetic data: {banner}</div>' in read(page)
-    assert "Synthetic stand-in data replaced real data in: alpha/fig1" in read(reports / "index.md")
+        assert "> [!WARNING]\n> Synthetic stand-in data replaced real data in: alpha/fig1" in read(page)
+    assert '<div class="warning">⚠ Synthetic stand-in data replaced real data in: alpha/fig1' in read(reports / "index.html")
 
 
 def test_an_artefact_shows_figures_tables_and_provenance(reports: Path) -> None:
     md, page = read(reports / "alpha" / "index.md"), read(reports / "alpha" / "index.html")
-    assert '<a href="fig1.png"><img src="fig1.png" width="560" alt="fig1"></a>' in md
+    assert ('<a href="fig1.png"><img src="fig1.png" width="560" '   # no PNG to measure: the default width
+            'alt="fig1: fig1 (click for the full-size image)"></a>') in md
     assert "Figure: [PNG](fig1.png), [PDF](fig1.pdf)" in md and "[fig1.csv](fig1.csv)" in md
     assert "[table1.md (Markdown)](table1.md)" in md and "### Paper vs ours: table1" in md
     assert "| a\\|b | 0.91 | 0.88 |" in md  # the paper-vs-ours table, embedded as written
@@ -125,6 +128,48 @@ def test_an_artefact_shows_figures_tables_and_provenance(reports: Path) -> None:
     assert page.count("<details><summary>Provenance of notebook 01_fig1") == 1
     assert 'href="../index.html"' in page and 'src="fig1.png" width="560"' in page
     assert 'href="alpha/fig1.png"' in read(reports / "index.html")  # links relative to each page
+
+
+def _png(width: int, height: int) -> bytes:
+    """A valid grey PNG of `width` x `height` pixels."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    raw = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def test_every_figure_shows_at_a_readable_width_linking_to_the_full_image(tmp_path: Path) -> None:
+    rec = record("alpha", "fig4_1_4_2", [], files=[
+        {"path": "fig4_1.png", "kind": "figure"}, {"path": "fig4_1.pdf", "kind": "figure-pdf"},
+        {"path": "fig4_2.png", "kind": "figure"}, {"path": "fig4_2.csv", "kind": "figure-data"}])
+    (tmp_path / "alpha").mkdir()
+    (tmp_path / "alpha" / "fig4_1_4_2.json").write_text(json.dumps(rec))
+    (tmp_path / "alpha" / "fig4_1.png").write_bytes(_png(1500, 2))   # wider than the page: shown at its width
+    (tmp_path / "alpha" / "fig4_2.png").write_bytes(_png(400, 2))    # narrow: shown at its natural width
+    manifest = {"notebooks": {"alpha/01": entry("alpha", "01", ["fig4_1_4_2"])}}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    index.build(tmp_path)
+    assert index.png_size(tmp_path / "alpha" / "fig4_1.png") == (1500, 2)
+    page = read(tmp_path / "alpha" / "index.html")
+    for name, width in (("fig4_1", index.MAX_FIGURE_WIDTH), ("fig4_2", 400)):
+        assert f'<a href="{name}.png" title="full-size image"><img src="{name}.png" width="{width}"' in page
+    assert 'href="alpha/fig4_2.png"' in read(tmp_path / "index.html")
+    assert "max-width: 100%" in page   # never wider than a narrow window
+    assert index.png_size(tmp_path / "manifest.json") is None
+
+
+def test_the_index_lists_artefacts_and_leaves_their_sections_to_the_paper_pages(reports: Path) -> None:
+    md, page = read(reports / "index.md"), read(reports / "alpha" / "index.md")
+    assert "| [fig1](alpha/index.md#alpha-fig1) | Title of fig1 | ◐ **partly** | ✅ **ok** | [fig1.png](alpha/fig1.png) |" in md
+    assert "| [fig9](beta/index.md#beta-fig9) | no results yet | **missing** | ❌ **failed** **kernel died" in md
+    assert "### Paper vs ours: table1" in page and "Paper vs ours: table1" not in md   # sections: paper page only
+    # atop the paper's page, the same table links the sections on the page itself
+    assert "| [fig1](#alpha-fig1) | Title of fig1 | ◐ **partly** | ✅ **ok** | [fig1.png](fig1.png) |" in page
+    assert "([log](logs/02_tab2.log))" in page
+    assert "Provenance:" in page and "Provenance:" not in md
+    html = read(reports / "index.html")
+    assert 'id="alpha-fig1"' in read(reports / "alpha" / "index.html") and 'href="alpha/index.html#alpha-fig1"' in html
 
 
 def test_a_failed_notebook_shows_its_error_and_last_good_run(reports: Path) -> None:
@@ -201,6 +246,10 @@ def test_missing_cells_read_as_dashes() -> None:
     assert "<td>—</td><td>1</td>" in index.markdown_table_to_html("| a | b |\n|---|---|\n| nan | 1 |\n")
     md = index.to_markdown([index.MarkdownTable("| a | b |\n|---|---|\n| nan | None |\n")])
     assert "| — | — |" in md
+    # a hyphen alone is a missing cell too (the paper's "-"); a negative number or a range is not
+    html = index.markdown_table_to_html("| a | b | c |\n|---|---|---|\n| - | -1.5 | 2-3 |\n")
+    assert "<td>—</td><td>-1.5</td><td>2-3</td>" in html
+    assert "| — | -1.5 | 2-3 |" in index.to_markdown([index.MarkdownTable("| a | b | c |\n|---|---|---|\n| - | -1.5 | 2-3 |")])
 
 
 def test_verdict_of_maps_old_not_run_records() -> None:
@@ -240,6 +289,21 @@ def test_code_warning_names_files_changed_since_the_run(tmp_path: Path) -> None:
     assert index._brace(["lib/a.py", "lib/b.py", "lib/papers/p/c.py"]) == "lib/{a,b}.py, lib/papers/p/c.py"
     missing = index.Artefact("p", "a", {}, {"git": {"commit": "0" * 40}}, {})
     assert "not in this repository" in index.code_warning(missing, reports_dir)
+    # the index's artefact table flags it in one short cell
+    table = index.artefact_index([a], reports_dir, "md")
+    assert table.rows[0][-1] == [f"⚠ 1 file(s) it depends on changed since {first[:12]}"]
+
+
+def test_dependencies_follow_edits_of_the_imports(tmp_path: Path) -> None:
+    (tmp_path / "lib" / "papers" / "p").mkdir(parents=True)
+    (tmp_path / "lib" / "a.py").write_text("from lib import b\n")
+    (tmp_path / "lib" / "b.py").write_text("X = 1\n")
+    (tmp_path / "lib" / "c.py").write_text("Y = 1\n")
+    render = tmp_path / "lib" / "papers" / "p" / "render.py"
+    render.write_text("from lib import a\n")
+    assert index.dependencies(tmp_path, "p") == ["lib/a.py", "lib/b.py", "lib/papers/p/render.py"]
+    render.write_text("from lib import c  # now c, not a\n")   # another size: a new state, parsed again
+    assert index.dependencies(tmp_path, "p") == ["lib/c.py", "lib/papers/p/render.py"]
 
 
 def test_absolute_paths_read_relative_to_the_repository() -> None:

@@ -3,10 +3,12 @@
     python tools/check_pages.py [REPORTS_DIR] [--screenshots DIR] [--no-browser]
 
 1. Links and images (no browser needed): every `src`/`href` of reports/index.html and each paper's
-   index.html that points to a local file must exist (anchors `#id` must exist on the target page).
+   index.html that points to a local file must exist (anchors `#id` must exist on the target page);
+   the executed-notebook pages they link (`<paper>/*.html`) must show no progress-bar output.
 2. With Debian's `chromium` on PATH (and not --no-browser): each page is rendered headless; the
    dumped DOM (after layout, with a small script that records each image's natural size) must show
-   every image loaded (natural width > 0), and a full-page screenshot goes to build/screenshots/.
+   every image loaded (natural width > 0), and full-page screenshots (1280 px wide; a page taller
+   than 16,000 px in slices: <page>.png, <page>-2.png, ...) go to build/screenshots/.
 
 Exit status 0 when every check passes, 1 otherwise (each problem is printed).
 """
@@ -28,7 +30,10 @@ PROBE_ATTR = "data-natural-width"
 # Appended to a copy of the page: after load, writes each image's natural width into the DOM
 PROBE = ("<script>window.addEventListener('load', () => { for (const img of document.images) "
          f"img.setAttribute('{PROBE_ATTR}', String(img.naturalWidth)); "
+         "document.body.setAttribute('data-height', String(document.documentElement.scrollHeight)); "
          "document.body.setAttribute('data-probed', '1'); });</script>")
+SHOT_WIDTH = 1280
+MAX_SHOT_HEIGHT = 16000   # px; a taller page is cut there (Chromium's screenshot limit is near 16k)
 
 
 class _Refs(HTMLParser):
@@ -85,6 +90,29 @@ def check_links(page: Path) -> list[str]:
     return problems
 
 
+# A progress bar's line as an executed notebook's HTML shows it: tqdm's `42%|####| 7/17 [00:12<00:10, 1.3it/s]`
+PROGRESS = re.compile(r"\d+%\|[^|<\n]*\|\s*\d+/\d+|\[\d+:\d+(?:&lt;|<)[^\]\n]*(?:it/s|s/it)\]")
+
+
+def check_progress(page: Path) -> list[str]:
+    """Progress-bar output in the executed-notebook pages `page` links to (the runner strips it when
+    it renders a notebook; a page rendered before that still shows it)."""
+    problems = []
+    for tag, _, value in parse(page).refs:
+        url = urlsplit(html.unescape(value))
+        if tag != "a" or url.scheme or url.netloc or not url.path.endswith(".html"):
+            continue
+        target = (page.parent / unquote(url.path)).resolve()
+        if target.name == "index.html" or not target.is_file():
+            continue
+        text = target.read_text(encoding="utf-8", errors="replace")
+        lines = [m.group(0) for m in map(PROGRESS.search, text.splitlines()) if m]
+        if lines:
+            problems.append(f"{target}: {len(lines)} progress-bar line(s), e.g. "
+                            f"{html.unescape(lines[0])!r}: re-render it from its .ipynb")
+    return problems
+
+
 def chromium() -> str | None:
     """The headless browser, if installed."""
     return shutil.which("chromium") or shutil.which("chromium-browser")
@@ -105,7 +133,8 @@ def check_in_browser(page: Path, shot: Path, browser: str) -> list[str]:
         tmp.write(page.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"))
         probe_page = Path(tmp.name)
     try:
-        out = _run_browser(browser, ["--virtual-time-budget=20000", "--dump-dom", probe_page.as_uri()])
+        out = _run_browser(browser, ["--virtual-time-budget=20000", f"--window-size={SHOT_WIDTH},2400",
+                                     "--dump-dom", probe_page.as_uri()])   # the screenshots' width
     finally:
         probe_page.unlink(missing_ok=True)
     dom = out.stdout
@@ -116,19 +145,45 @@ def check_in_browser(page: Path, shot: Path, browser: str) -> list[str]:
         src = re.search(r'src="([^"]*)"', img)
         if not width or int(width.group(1)) == 0:
             problems.append(f"{page}: image {src.group(1) if src else img[:80]} did not load (natural width 0)")
+    height = re.search(r'data-height="(\d+)"', dom)
+    problems += screenshots(page, shot, int(height.group(1)) if height else 2400, browser)
+    return problems
+
+
+def screenshots(page: Path, shot: Path, height: int, browser: str) -> list[str]:
+    """Full-page screenshots of `page` (`height` px tall): `shot`, then for a page taller than
+    `MAX_SHOT_HEIGHT` one more file per further slice (`<name>-2.png`, ...), each taken from a copy of
+    the page shifted up by the slice's offset (a headless screenshot only shows the window's top)."""
+    problems = []
     shot.parent.mkdir(parents=True, exist_ok=True)
-    done = _run_browser(browser, [f"--screenshot={shot}", "--window-size=1280,2400", page.as_uri()])
-    if not shot.is_file():
-        problems.append(f"{page}: no screenshot ({done.returncode}): {done.stderr[-300:]}")
+    for k, offset in enumerate(range(0, max(height, 1), MAX_SHOT_HEIGHT)):
+        target = shot if k == 0 else shot.with_name(f"{shot.stem}-{k + 1}{shot.suffix}")
+        size = f"--window-size={SHOT_WIDTH},{min(MAX_SHOT_HEIGHT, height - offset)}"
+        if k == 0:
+            done = _run_browser(browser, [f"--screenshot={target}", size, page.as_uri()])
+        else:
+            shift = f"<style>html {{ background: #fff; }} body {{ margin-top: -{offset}px !important; }}</style>"
+            with tempfile.NamedTemporaryFile("w", suffix=".html", dir=page.parent, delete=False,
+                                             encoding="utf-8", prefix=".shot_") as tmp:
+                tmp.write(page.read_text(encoding="utf-8").replace("</head>", shift + "</head>"))
+                copy = Path(tmp.name)
+            try:
+                done = _run_browser(browser, [f"--screenshot={target}", size, copy.as_uri()])
+            finally:
+                copy.unlink(missing_ok=True)
+        if not target.is_file():
+            problems.append(f"{page}: no screenshot {target.name} ({done.returncode}): {done.stderr[-300:]}")
     return problems
 
 
 def check(reports: Path, shots: Path, browser: bool = True) -> list[str]:
     """Every problem found on the report pages (empty when all is well)."""
+    reports, shots = reports.resolve(), shots.resolve()   # the browser needs file:// URIs
     found = pages(reports)
     if not found:
         return [f"{reports}: no index.html"]
     problems = [p for page in found for p in check_links(page)]
+    problems += sorted({p for page in found for p in check_progress(page)})
     exe = chromium() if browser else None
     if exe:
         for page in found:
