@@ -772,3 +772,47 @@ def silent_channels(acts: Tensor, threshold: float = 0.0) -> Tensor:
     if acts.ndim != 4:
         raise ValueError(f"acts must be [N, C, H, W], got {tuple(acts.shape)}")
     return acts.amax((0, 2, 3)) <= threshold
+
+
+def activation_maximisation(model: VGG16, layer: str, channels: Sequence[int], steps: int, size: int,
+                            seed: int, lr: float = 0.05) -> tuple[Tensor, Tensor, Tensor]:
+    """Inputs that maximise the mean response of single channels of `layer` (Erhan et al.), one image
+    per channel, optimised together (Adam on pixel logits, pixels = sigmoid(logits) in [0, 1]).
+
+    Args:
+        model: in eval mode (BN on stored statistics). layer: a `LAYERS` conv name (its post-ReLU,
+            post-pool output). channels: channel indices. steps: Adam steps. size: image side (px).
+        seed: the random start (the same start for every model, so runs are comparable).
+
+    Returns:
+        (`[K, 3, size, size]` float images in [0, 1], `[K]` response at the random start, `[K]` response
+        after the last step), responses = the channel's mean activation.
+    """
+    k = len(channels)
+    after = LAYERS[_layer_index(layer) + 1]
+    idx = torch.as_tensor(list(channels), dtype=torch.int64)
+    dev = next(model.parameters()).device
+    g = torch.Generator().manual_seed(int(seed))
+    logits = (torch.randn((k, 3, size, size), generator=g) * 0.5).to(dev).requires_grad_(True)
+    for p in model.parameters():
+        p.requires_grad_(False)
+
+    def response(z: Tensor) -> Tensor:
+        a = model.lower(torch.sigmoid(z), after)                     # [K, C, h, w]
+        return a[torch.arange(k, device=dev), idx.to(dev)].mean((1, 2))
+
+    try:
+        with torch.no_grad():
+            start = response(logits).detach().cpu()
+        opt = torch.optim.Adam([logits], lr=lr)
+        for _ in range(steps):
+            loss = -response(logits).sum()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        with torch.no_grad():
+            end = response(logits).detach().cpu()
+    finally:
+        for p in model.parameters():
+            p.requires_grad_(True)
+    return torch.sigmoid(logits).detach().cpu(), start, end
