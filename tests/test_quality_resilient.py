@@ -370,3 +370,73 @@ def test_silent_channels() -> None:
     acts = torch.relu(torch.randn(4, 5, 3, 3, generator=torch.Generator().manual_seed(0)))
     acts[:, [1, 3]] = 0
     assert method.silent_channels(acts).tolist() == [False, True, False, True, False]
+
+
+# ------------------------------------------------------------------ protocol helpers and a tiny pipeline
+
+
+def test_fixed_distorted_sets() -> None:
+    from lib import distortions
+    from lib.papers.quality_resilient import protocol
+
+    images = (_rand((7, 3, 16, 16), 9) * 255).round().to(torch.uint8)
+    assert protocol.distorted(images, "noise", 0.0, seed=1) is images
+    a = protocol.distorted(images, "noise", 40.0, seed=1, batch_size=1000)
+    assert a.dtype == torch.uint8 and torch.equal(a, protocol.distorted(images, "noise", 40.0, seed=1, batch_size=3))
+    assert not torch.equal(a, protocol.distorted(images, "noise", 40.0, seed=2))
+    assert ((a.float() - images.float()) / 255).std().item() == pytest.approx(40 / 255, rel=0.15)
+    b = protocol.distorted(images, "blur", 1.2, seed=0, batch_size=2)
+    ref = torch.round(distortions.blur_per_sample(images.float() / 255, 1.2) * 255).to(torch.uint8)
+    assert torch.equal(b, ref)
+    with pytest.raises(ValueError):
+        protocol.distorted(images, "jpeg", 10.0, seed=0)
+
+
+def test_model_predictions_follow_the_ensembles() -> None:
+    from lib.papers.quality_resilient import protocol
+
+    probs = torch.cat([_probs(40, seed=4), _probs(40, seed=5)[:, :1]], 1)          # [40, 4, 7]
+    uniform = torch.full((40, 3), 1 / 3)
+    preds = protocol.model_predictions(probs, uniform)
+    assert set(preds) == set(paper.MODELS)
+    assert torch.equal(preds["M_mix"], preds["M_avg"])
+    assert torch.equal(preds["M_all"], probs[:, 3].argmax(1))
+    onehot = F.one_hot(torch.full((40,), 2), 3).float()
+    preds = protocol.model_predictions(probs, onehot)
+    assert torch.equal(preds["M_mix"], preds["M_blur"]) and torch.equal(preds["M_hardmix"], preds["M_blur"])
+
+
+def test_per_image_auc_averages_to_the_auc_of_mean_accuracy() -> None:
+    from lib.papers.quality_resilient import render
+
+    g = torch.Generator().manual_seed(0)
+    correct = torch.rand((50, 7), generator=g) < 0.6                     # 4 noise levels then 3 blur levels
+    ln, lb = [0.0, 10.0, 40.0, 100.0], [0.0, 0.5, 1.5]
+    per = render._image_auc(correct, ln, lb)
+    acc = correct.float().mean(0).numpy()
+    assert per.shape == (50,)
+    assert per.mean() == pytest.approx((method.auc(ln, acc[:4]) + method.auc(lb, acc[4:])) / 2)
+
+
+def test_smoke_pipeline_end_to_end(tmp_path, monkeypatch) -> None:
+    """The whole pipeline at a tiny scale (synthetic data, no cache): shapes, simplex weights, solver
+    agreement, the shared level 0, and every model's curve."""
+    import lib
+    from lib.papers.quality_resilient import protocol
+
+    monkeypatch.setenv("REPRO_OUT", str(tmp_path))
+    cfg = lib.config.resolve("quality_resilient", {"PROFILE": "smoke", "NO_CACHE": True, "LEVELS": 3,
+                                                   "TRAIN_SIZE": 128, "VAL_SIZE": 64, "TEST_SIZE": 64,
+                                                   "DATA": "synthetic:n=400,test=100"}, verbose=False)
+    w = protocol.run_fig4(cfg).rows
+    assert len(w) == 2 * 3 and w.agree.all()
+    np.testing.assert_allclose(w[["w_clean", "w_noise", "w_blur"]].to_numpy().sum(1), 1.0, atol=1e-9)
+    lvl0 = w[w.level_index == 0][["w_clean", "w_noise", "w_blur"]].to_numpy()
+    np.testing.assert_allclose(lvl0[0], lvl0[1], atol=1e-9)                  # one clean set for both kinds
+    curves = protocol.run_curves(cfg)
+    assert set(curves.auc.model) == set(paper.MODELS) and len(curves.rows) == 8 * 2 * 3
+    assert curves.rows.acc.between(0, 1).all() and curves.auc.average.between(0, 1).all()
+    zero = curves.rows[curves.rows.level_index == 0].pivot_table(index="model", columns="kind", values="acc")
+    np.testing.assert_allclose(zero["noise"], zero["blur"])
+    gate = protocol.run_table1(cfg)
+    assert gate.total == 98_531 and len(gate.fit) == 2 * 3
