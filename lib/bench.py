@@ -357,12 +357,12 @@ def bench_quality_resilient(n32: int = 512, n224: int = 16, n_solve: int = 1000,
         x = torch.rand((n, 3, size, size), generator=g)
         sig = torch.rand(n, generator=g) * smax
         xn = x.numpy()
-        t_ref, ref = _timed(lambda: np.stack([gaussian_filter(xn[i], (0, s, s), mode="reflect", truncate=4.0)
-                                              for i, s in enumerate(sig.tolist())]))
+        t_ref, ref = _timed(lambda xn=xn, sig=sig: np.stack(
+            [gaussian_filter(xn[i], (0, s, s), mode="reflect", truncate=4.0) for i, s in enumerate(sig.tolist())]))
         torch.set_num_threads(1)
         try:
             blur_per_sample(x[:2], sig[:2])
-            t_ours = min(_timed(lambda: blur_per_sample(x, sig))[0] for _ in range(3))
+            t_ours = min(_timed(lambda x=x, sig=sig: blur_per_sample(x, sig))[0] for _ in range(3))
         finally:
             torch.set_num_threads(threads)
         diff = float(np.abs(blur_per_sample(x, sig).numpy() - ref).max())
