@@ -440,3 +440,77 @@ def test_smoke_pipeline_end_to_end(tmp_path, monkeypatch) -> None:
     np.testing.assert_allclose(zero["noise"], zero["blur"])
     gate = protocol.run_table1(cfg)
     assert gate.total == 98_531 and len(gate.fit) == 2 * 3
+
+
+# ------------------------------------------------------------------ paper profile inputs (tiny fakes)
+
+
+def test_torchvision_key_mapping_covers_vgg16() -> None:
+    import torchvision
+
+    from lib.papers.quality_resilient import pretrained
+
+    with torch.device("meta"):
+        tv = torchvision.models.vgg16(weights=None).state_dict()
+        ours = method.VGG16(num_classes=1000).state_dict()
+    mapped = {f"{t}.{p}": f"{o}.{p}" for o, t in pretrained.TORCHVISION_KEYS.items() for p in ("weight", "bias")}
+    assert set(mapped) == set(tv)
+    assert all(tv[t].shape == ours[o].shape for t, o in mapped.items())
+
+
+def _fake_checkpoint(path, widths=(2, 3, 4, 5, 6), fc=8, seed=0) -> dict:
+    from lib.papers.quality_resilient import pretrained
+
+    torch.manual_seed(seed)
+    src = method.VGG16(num_classes=1000, widths=widths, fc=fc, input_size=32).state_dict()
+    state = {f"{t}.{p}": src[f"{o}.{p}"].clone() for o, t in pretrained.TORCHVISION_KEYS.items()
+             for p in ("weight", "bias")}
+    torch.save(state, path)
+    return state
+
+
+def test_load_vgg16_imagenet_from_a_fake_checkpoint(tmp_path) -> None:
+    from lib.papers.quality_resilient import pretrained
+
+    path = tmp_path / pretrained.CHECKPOINT
+    state = _fake_checkpoint(path)
+    net = pretrained.load_vgg16_imagenet(num_classes=7, path=path, input_size=32)
+    assert net.config["widths"] == (2, 3, 4, 5, 6) and net.config["fc"] == 8 and not net.config["bn"]
+    assert torch.equal(net.layers["conv3_2"].conv.weight, state["features.12.weight"])
+    assert torch.equal(net.layers["fc7"].linear.bias, state["classifier.3.bias"])
+    assert net.layers["fc8"].linear.weight.shape == (7, 8)                  # the new last layer
+    assert net(_rand((2, 3, 32, 32))).shape == (2, 7)
+
+
+def test_missing_or_foreign_checkpoint_is_refused_clearly(tmp_path) -> None:
+    from lib.papers.quality_resilient import pretrained
+
+    with pytest.raises(pretrained.WeightsMissing, match="vgg16-397923af.pth"):
+        pretrained.load_vgg16_imagenet(10, path=tmp_path / "vgg16-397923af.pth")
+    bad = tmp_path / "bad.pth"
+    state = _fake_checkpoint(bad)
+    del state["features.0.weight"]
+    torch.save(state, bad)
+    with pytest.raises(pretrained.WeightsMissing, match="features.0.weight"):
+        pretrained.load_vgg16_imagenet(10, path=bad, input_size=32)
+    _fake_checkpoint(bad)
+    with pytest.raises(pretrained.WeightsMissing, match="classifier.0.weight"):    # fc6 sized for 32², not 224²
+        pretrained.load_vgg16_imagenet(10, path=bad, input_size=224)
+
+
+def test_per_class_split_follows_the_caltech_protocol() -> None:
+    from lib.papers.quality_resilient import pretrained
+
+    counts = [100, 40, 28]                                  # a class with < 25 + 5 + 50 images, one with < 30
+    labels = torch.cat([torch.full((c,), k) for k, c in enumerate(counts)])
+    labels = labels[torch.randperm(len(labels), generator=torch.Generator().manual_seed(1))]
+    tr, va, te = pretrained.per_class_split(labels, seed=3)
+    for k, c in enumerate(counts):
+        assert int((labels[tr] == k).sum()) == min(25, c)
+        assert int((labels[va] == k).sum()) == min(5, max(c - 25, 0))
+        assert int((labels[te] == k).sum()) == min(50, max(c - 30, 0))
+    allidx = torch.cat([tr, va, te])
+    assert len(allidx.unique()) == len(allidx)              # disjoint
+    again = pretrained.per_class_split(labels, seed=3)
+    assert all(torch.equal(a, b) for a, b in zip((tr, va, te), again))
+    assert not torch.equal(tr, pretrained.per_class_split(labels, seed=4)[0])
