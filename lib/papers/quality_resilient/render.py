@@ -180,7 +180,7 @@ def fig5(cfg: Config, result: CurvesResult) -> Record:
     for ax, kind in zip(axes, ("noise", "blur")):
         _curve_panel(ax, result.rows, ("M_mix", "M_avg", "M_all", "M_noise" if kind == "noise" else "M_blur"), kind)
         ax.set_title(f"{kind} images (the specialist shown for reference)", fontsize=9)
-    axes[0].legend(fontsize=8)
+        ax.legend(fontsize=8)
     fig.tight_layout()
     rec.figure(fig, "fig5", result.rows[result.rows.model.isin(shown)])
     rows = result.rows
