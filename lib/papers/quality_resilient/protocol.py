@@ -359,7 +359,7 @@ def gating_net(cfg: Config, seed: int) -> tuple[method.GatingNet, dict]:
     stored = cache.cached("qr_gate", spec, compute, enabled=cfg.use_cache, code=CODE)
     gate = method.GatingNet()
     gate.load_state_dict(stored["state"])
-    memo[seed] = (gate.to(cfg.device).eval(), {k: v for k, v in stored.items() if k != "state"})
+    memo[seed] = (gate.to(cfg.device).eval(), {k: v for k, v in stored.items() if k != "state"} | {"spec": spec})
     return memo[seed]
 
 
@@ -379,10 +379,9 @@ def evaluation(cfg: Config, seed: int) -> dict:
         return memo[seed]
     sp = splits(cfg)
     nets = experts(cfg, seed) + [expert(cfg, seed, "all")[0]]
-    gate, _ = gating_net(cfg, seed)
+    gate, gate_info = gating_net(cfg, seed)
     spec = {"models": [m_clean(cfg, seed)[1]["spec"]] + [expert(cfg, seed, k)[1]["spec"] for k in ("noise", "blur", "all")],
-            "gate": optimal_weight_table(cfg, seed)["rows"], "gate_conf": asdict(sgd_config(cfg, cfg.gate_epochs, cfg.gate_lr)),
-            "levels": levels(cfg)}
+            "gate": gate_info["spec"], "levels": levels(cfg)}
 
     def compute() -> dict:
         probs, weights = {}, {}
