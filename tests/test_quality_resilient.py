@@ -514,3 +514,23 @@ def test_per_class_split_follows_the_caltech_protocol() -> None:
     again = pretrained.per_class_split(labels, seed=3)
     assert all(torch.equal(a, b) for a, b in zip((tr, va, te), again))
     assert not torch.equal(tr, pretrained.per_class_split(labels, seed=4)[0])
+
+
+def test_load_per_class_reads_a_tiny_image_folder(tmp_path, monkeypatch) -> None:
+    from PIL import Image
+
+    from lib.papers.quality_resilient import pretrained
+
+    monkeypatch.setenv("REPRO_CACHE", str(tmp_path / "cache"))
+    rng = np.random.default_rng(0)
+    for name, count in (("ant", 9), ("bee", 7)):
+        folder = tmp_path / "caltech" / "train" / name
+        folder.mkdir(parents=True)
+        for i in range(count):
+            h, w = (40 + 3 * i, 50) if i % 2 else (60, 45 + i)           # mixed sizes, like Caltech
+            Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)).save(folder / f"{i}.png")
+    classes, tr, va, te = pretrained.load_per_class(tmp_path / "caltech", crop=32, n_train=4, n_val=2, max_test=2)
+    assert classes == ["ant", "bee"]
+    assert tr.images.shape == (8, 3, 32, 32) and tr.images.dtype == torch.uint8
+    assert torch.bincount(tr.labels).tolist() == [4, 4] and torch.bincount(va.labels).tolist() == [2, 2]
+    assert torch.bincount(te.labels).tolist() == [2, 1]                 # 'bee' has 7 images: 4 + 2 + 1

@@ -6,6 +6,7 @@ Weights are never downloaded: `load_vgg16_imagenet` reads torchvision's IMAGENET
 `WeightsMissing` naming the file when it is absent. fc8 is the paper's new last layer: one unit per
 class, Xavier-initialised; every other layer takes the checkpoint's weights.
 
+`load_per_class` reads an image folder of any image sizes at 224² and splits it per class.
 Not yet used by `protocol` (the paper profile is not wired in this session); tested on tiny fakes.
 """
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from lib import data as data_module
+from lib.data import ImageSet
 from lib.papers.quality_resilient.method import CONV_LAYERS, VGG16
 
 CHECKPOINT = "vgg16-397923af.pth"
@@ -105,3 +108,21 @@ def per_class_split(labels: Tensor, n_train: int = 25, n_val: int = 5, max_test:
     test = perm[(rank >= n_train + n_val) & (rank < n_train + n_val + max_test)]
     return train.sort().values, val.sort().values, test.sort().values
 
+
+
+def load_per_class(path: str | Path, crop: int = 224, n_train: int = 25, n_val: int = 5, max_test: int = 50,
+                   seed: int = 0) -> tuple[list[str], ImageSet, ImageSet, ImageSet]:
+    """An image folder (`train/<class>/*`, any image sizes; a `test/` folder is pooled with it) resized
+    (shorter side round(crop·8/7), centre crop `crop`², as torchvision's ImageNet presets) and split
+    per class by `per_class_split` (Caltech-101/256: 25 / 5 / ≤ 50).
+
+    Returns:
+        (class names, train, val, test) with uint8 `[N, 3, crop, crop]` images on the CPU.
+    """
+    raw = data_module.read_image_folder(Path(path), resize=crop)
+    images, labels = raw["train"]
+    if raw["test"] is not None:
+        images, labels = torch.cat([images, raw["test"][0]]), torch.cat([labels, raw["test"][1]])
+    tr, va, te = per_class_split(labels, n_train, n_val, max_test, seed)
+    return raw["classes"], ImageSet(images[tr], labels[tr]), ImageSet(images[va], labels[va]), \
+        ImageSet(images[te], labels[te])
