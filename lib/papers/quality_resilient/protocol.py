@@ -370,7 +370,7 @@ def gating_net(cfg: Config, seed: int) -> tuple[method.GatingNet, dict]:
 def evaluation(cfg: Config, seed: int) -> dict:
     """Softmax outputs of the four experts and the gate's weights on every test condition (cached).
 
-    Returns {"probs": {(kind, level_index): `[N, 4, C]` float16 (M_clean, M_noise, M_blur, M_all)},
+    Returns {"probs": {(kind, level_index): `[N, 4, C]` float32 (M_clean, M_noise, M_blur, M_all)},
              "gate": {(kind, level_index): `[N, 3]` float32}, "labels": `[N]`}; level 0 is the clean set,
     shared by both kinds.
     """
@@ -390,7 +390,7 @@ def evaluation(cfg: Config, seed: int) -> dict:
                 key = "clean" if li == 0 else f"{kind}:{li}"
                 if key not in probs:
                     imgs = condition_images(cfg, kind, li)
-                    probs[key] = torch.stack([softmax_outputs(m, imgs) for m in nets], 1).cpu().half()
+                    probs[key] = torch.stack([softmax_outputs(m, imgs) for m in nets], 1).cpu()
                     weights[key] = gate_outputs(gate, imgs).cpu()
         return {"probs": probs, "gate": weights, "labels": sp.test.labels.cpu()}
 
