@@ -534,3 +534,41 @@ def test_load_per_class_reads_a_tiny_image_folder(tmp_path, monkeypatch) -> None
     assert tr.images.shape == (8, 3, 32, 32) and tr.images.dtype == torch.uint8
     assert torch.bincount(tr.labels).tolist() == [4, 4] and torch.bincount(va.labels).tolist() == [2, 2]
     assert torch.bincount(te.labels).tolist() == [2, 1]                 # 'bee' has 7 images: 4 + 2 + 1
+
+
+def test_paper_profile_runs_on_a_tiny_image_folder_and_fake_checkpoint(tmp_path, monkeypatch) -> None:
+    """The paper profile's path (per-class split of an image folder of mixed sizes, torchvision VGG-16
+    weights with a new fc8 fine-tuned at 10× lr) end to end, on fakes small enough for a CPU."""
+    from PIL import Image
+
+    import lib
+    from lib.papers.quality_resilient import protocol, render
+
+    monkeypatch.setenv("REPRO_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("REPRO_OUT", str(tmp_path / "out"))
+    rng = np.random.default_rng(1)
+    for k, name in enumerate(("ant", "bee", "cat")):
+        folder = tmp_path / "folder" / "train" / name
+        folder.mkdir(parents=True)
+        for i in range(10):
+            img = np.full((36 + i, 40, 3), 60 * k, dtype=np.uint8) + rng.integers(0, 40, (36 + i, 40, 3), dtype=np.uint8)
+            Image.fromarray(img).save(folder / f"{i}.png")
+    ckpt = tmp_path / "vgg16-397923af.pth"
+    state = _fake_checkpoint(ckpt, widths=(2, 2, 3, 3, 4), fc=8)
+    cfg = lib.config.resolve("quality_resilient", {
+        "PROFILE": "paper", "DATA": f"imagefolder:{tmp_path / 'folder'}", "WEIGHTS": str(ckpt), "CROP": 32,
+        "PER_CLASS": [5, 2, 3], "SEEDS": [0], "NO_CACHE": True, "LEVELS": 3, "CLEAN_EPOCHS": 1, "EXPERT_EPOCHS": 1,
+        "GATE_EPOCHS": 1, "TREE_EPOCHS": 1, "TREE_BRANCHES": ["fc7"], "INVERTED_BRANCHES": ["fc6"], "BLUR_MAX": 1.0,
+        "EXPERT_BATCH": 5, "FIG3_STEPS": 2, "FIG3_CHANNELS": 2, "DEVICE": "cpu"}, verbose=False)
+    sp = protocol.splits(cfg)
+    assert (len(sp.train), len(sp.val), len(sp.test)) == (15, 6, 9) and sp.classes == ["ant", "bee", "cat"]
+    clean, info = protocol.m_clean(cfg, 0)
+    assert clean.config["widths"] == (2, 2, 3, 3, 4) and clean.layers["fc8"].linear.out_features == 3
+    assert "ImageNet VGG-16" in info["source"] and info["history"]["total_steps"] == 3
+    assert not torch.equal(clean.layers["conv1_1"].conv.weight, state["features.0.weight"])   # fine-tuned
+    curves = protocol.run_curves(cfg)
+    assert set(curves.auc.model) == set(paper.MODELS)
+    trees = protocol.run_trees(cfg)
+    assert set(trees.rows.structure) == {"mix", "tree", "inverted"}
+    rec = render.tables2_5(cfg, curves)
+    assert any("ImageNet VGG-16" in n for n in rec.notes)

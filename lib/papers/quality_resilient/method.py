@@ -118,7 +118,8 @@ class VGG16(nn.Module):
         if input_size % 32:
             raise ValueError(f"input_size must be a multiple of 32 (five 2×2 pools), got {input_size}")
         self.config = {"num_classes": num_classes, "widths": tuple(widths), "fc": fc, "bn": bn,
-                       "input_size": input_size, "dropout": dropout}
+                       "input_size": input_size, "dropout": dropout, "mean": tuple(mean), "std": tuple(std)}
+        # `VGG16(**config)` rebuilds the same architecture (e.g. to load a stored state dict)
         self.normalise = Normalise(mean, std)
         layers: dict[str, nn.Module] = {}
         in_ch = 3
@@ -674,7 +675,8 @@ def _set_train(model: nn.Module, frozen: Sequence[nn.Module]) -> None:
 
 def fit_sgd(model: nn.Module, n: int, batch_loss: Callable[[Tensor, int], Tensor],
             val_loss: Callable[[nn.Module], float], config: SGDConfig, seed: int,
-            frozen: Sequence[nn.Module] = (), device: torch.device | str = "cpu") -> FitHistory:
+            frozen: Sequence[nn.Module] = (), device: torch.device | str = "cpu",
+            lr_for: Callable[[str], float] | None = None) -> FitHistory:
     """SGD with momentum on `model` in place, early stopping on `val_loss`, best weights kept (step 0 included).
 
     Args:
@@ -683,13 +685,16 @@ def fit_sgd(model: nn.Module, n: int, batch_loss: Callable[[Tensor, int], Tensor
         val_loss: model -> validation loss (called in eval mode).
         frozen: modules that stay fixed: no updates, eval mode (BN statistics frozen too).
         device: where the permutation is drawn (the training tensors' device).
+        lr_for: parameter name -> learning rate (e.g. 10× for a new last layer); default `config.lr`.
     """
     g = torch.Generator(device=device).manual_seed(int(seed))
     torch.manual_seed(int(seed))
-    params = [p for p in model.parameters() if p.requires_grad]
-    if not params:
+    named = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
+    if not named:
         raise ValueError("nothing to train: every parameter is frozen")
-    opt = torch.optim.SGD(params, lr=config.lr, momentum=config.momentum)
+    rates = {name: (lr_for(name) if lr_for else config.lr) for name, _ in named}
+    groups = [{"params": [p for name, p in named if rates[name] == lr], "lr": lr} for lr in sorted(set(rates.values()))]
+    opt = torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum)
     per_epoch = max(1, n // config.batch_size)
     every = config.eval_every or per_epoch
     total = per_epoch * config.max_epochs
@@ -732,18 +737,19 @@ def fit_sgd(model: nn.Module, n: int, batch_loss: Callable[[Tensor, int], Tensor
 
 def train_classifier(model: nn.Module, images: Tensor, labels: Tensor, make_batch: Callable[[Tensor, int], Tensor],
                      val_loss: Callable[[nn.Module], float], config: SGDConfig, seed: int,
-                     frozen: Sequence[nn.Module] = ()) -> FitHistory:
+                     frozen: Sequence[nn.Module] = (), lr_for: Callable[[str], float] | None = None) -> FitHistory:
     """Fine-tune a classifier on cross-entropy with `fit_sgd` (the paper's recipe).
 
     Args:
         model: logits for `[B, 3, H, W]` float input in [0, 1].
         images: `[N, 3, H, W]` uint8 training images on the model's device; labels `[N]` int64.
         make_batch: (uint8 batch `[B, 3, H, W]`, step) -> float batch in [0, 1] (e.g. via `mixed_batch`).
+        lr_for: parameter name -> learning rate (see `fit_sgd`).
     """
     def batch_loss(idx: Tensor, step: int) -> Tensor:
         return F.cross_entropy(model(make_batch(images[idx], step)), labels[idx])
 
-    return fit_sgd(model, len(images), batch_loss, val_loss, config, seed, frozen, images.device)
+    return fit_sgd(model, len(images), batch_loss, val_loss, config, seed, frozen, images.device, lr_for)
 
 
 def train_gate(gate: GatingNet, images: Tensor, make_batch: Callable[[Tensor, int], tuple[Tensor, Tensor]],

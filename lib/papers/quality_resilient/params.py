@@ -27,10 +27,24 @@ PARAMS = Params(
                    min=0),
     TEST_SIZE=Param(int, "test images, each at every level of both distortions", smoke=160, quick=1000, paper=0,
                     min=0),
+    SPLIT=Param(str, "suite: lib.data's splits of DATA | per_class: DATA=imagefolder:PATH (images of any size) "
+                     "resized to CROP² and split per class by PER_CLASS (the paper's Caltech protocol)",
+                smoke="suite", paper="per_class", choices=("suite", "per_class")),
+    PER_CLASS=Param(list[int], "per_class split: [train, val, max test] images per class (Caltech: 25, 5, 50)",
+                    smoke=[25, 5, 50], min=0, min_len=3),
+    CROP=Param(int, "per_class split: image side after resizing the shorter side to CROP·8/7 and centre-cropping "
+                    "(px; the paper: 224)", smoke=224, min=16),
     # -- network
+    NETWORK=Param(str, "vgg16_slim: VGG-16 topology trained from scratch (WIDTH, FC) | vgg16_imagenet: torchvision's "
+                       "ImageNet VGG-16 from WEIGHTS with a new fc8, fine-tuned (the paper)",
+                  smoke="vgg16_slim", paper="vgg16_imagenet", choices=("vgg16_slim", "vgg16_imagenet")),
+    WEIGHTS=Param(str | None, "vgg16_imagenet: path of torchvision's vgg16-397923af.pth (None: torch hub's "
+                              "checkpoints folder); never downloaded", smoke=None),
+    FC8_LR=Param(float, "vgg16_imagenet: learning rate of the new fc8 while fine-tuning M_clean (paper: 0.01; the "
+                        "other layers use EXPERT_LR)", smoke=0.01, min=0),
     WIDTH=Param(float, "vgg16_slim width multiplier of the conv blocks (16, 32, 64, 128, 128)", smoke=0.25,
                 quick=1.0, min=0.01),
-    FC=Param(int, "units of fc6 and fc7 (VGG-16: 4096)", smoke=64, quick=1024, paper=4096, min=1),
+    FC=Param(int, "vgg16_slim units of fc6 and fc7 (VGG-16: 4096)", smoke=64, quick=1024, paper=4096, min=1),
     # -- distortions
     NOISE_MAX=Param(float, "largest AWGN σ (0–255 scale), training draws U(0, max) (paper: 100)", smoke=100.0,
                     min=0),
@@ -39,8 +53,9 @@ PARAMS = Params(
     LEVELS=Param(int, "test levels per distortion, equally spaced from 0 to the maximum (paper: 10)", smoke=4,
                  quick=10, min=2),
     # -- M_clean (trained from scratch here; the paper fine-tunes ImageNet VGG-16)
-    CLEAN_EPOCHS=Param(int, "M_clean: epochs (SGD, Nesterov 0.9, one-cycle, crop + flip, wd 5e-4)", smoke=2,
-                       quick=10, min=1),
+    CLEAN_EPOCHS=Param(int, "M_clean: epochs (vgg16_slim: SGD Nesterov 0.9, one-cycle, crop + flip, wd 5e-4; "
+                            "vgg16_imagenet: at most this many, Section 2's recipe with early stopping)", smoke=2,
+                       quick=10, paper=30, min=1),
     CLEAN_LR=Param(float, "M_clean: peak learning rate", smoke=0.05, min=0),
     # -- experts (Section 2's recipe: SGD + momentum, constant lr, no wd, early stop on validation loss)
     EXPERT_EPOCHS=Param(int, "M_noise, M_blur, M_all: at most this many epochs", smoke=1, quick=3, paper=30,

@@ -21,9 +21,11 @@ and the training distortions, so comparisons are paired over seeds on identical 
 from __future__ import annotations
 
 import copy
+import hashlib
 import sys
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -31,11 +33,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lib import cache, distortions, repro, zoo
+from lib import cache, distortions, paths, repro, zoo
 from lib import data as data_module
 from lib.config import Config
 from lib.data import Dataset, ImageSet, stratified_subset
-from lib.papers.quality_resilient import method, paper, results
+from lib.papers.quality_resilient import method, paper, pretrained, results
 from lib.papers.quality_resilient.results import (
     CurvesResult,
     ExamplesResult,
@@ -45,7 +47,7 @@ from lib.papers.quality_resilient.results import (
     WeightsResult,
 )
 
-CODE = [sys.modules[__name__], method, results, distortions, data_module, repro, zoo]   # what cached values depend on
+CODE = [sys.modules[__name__], method, pretrained, results, distortions, data_module, repro, zoo]   # what cached values depend on
 EXPERT_MODELS = ("M_clean", "M_noise", "M_blur", "M_all")
 EVAL_BATCH = 500
 
@@ -56,12 +58,13 @@ EVAL_BATCH = 500
 
 @dataclass
 class Splits:
-    """The fixed subsets (uint8 images on the compute device)."""
+    """The fixed subsets (uint8 images on the compute device), the class names and what identifies the data."""
 
     train: ImageSet
     val: ImageSet
     test: ImageSet
     classes: list[str]
+    fingerprint: str
 
 
 @dataclass
@@ -80,12 +83,38 @@ def _subset(images: ImageSet, n: int, seed: int) -> ImageSet:
     return images if n == 0 or n >= len(images) else stratified_subset(images, n, seed)
 
 
+def _digest(*sets: ImageSet) -> str:
+    """A content digest of image sets (labels and every 4th pixel row and column)."""
+    h = hashlib.sha256()
+    for s in sets:
+        h.update(s.labels.cpu().numpy().tobytes())
+        h.update(s.images[:, :, ::4, ::4].contiguous().cpu().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
 def splits(cfg: Config) -> Splits:
+    """SPLIT = suite: `lib.data`'s splits of DATA; per_class: DATA = imagefolder:PATH (any image sizes)
+    resized to CROP² and split per class by PER_CLASS (Caltech: 25 / 5 / ≤ 50). Then stratified subsets of
+    TRAIN_SIZE / VAL_SIZE / TEST_SIZE images (0: all), fixed across seeds."""
     memo = cfg.memo(Memo)
     if memo.splits is None:
-        data: Dataset = cfg.dataset()
-        memo.splits = Splits(_subset(data.train, cfg.train_size, 0), _subset(data.val, cfg.val_size, 0),
-                             _subset(data.test, cfg.test_size, 0), list(data.classes))
+        if cfg.split == "per_class":
+            kind, _, arg = cfg.data.partition(":")
+            if kind != "imagefolder" or not arg:
+                raise ValueError(f"SPLIT='per_class' needs DATA='imagefolder:PATH', got DATA={cfg.data!r}")
+            path = Path(arg).expanduser()
+            path = path if path.is_absolute() else paths.ROOT / path
+            n_train, n_val, max_test = cfg.per_class
+            classes, tr, va, te = pretrained.load_per_class(path, cfg.crop, n_train, n_val, max_test, seed=0)
+            tr, va, te = tr.to(cfg.device), va.to(cfg.device), te.to(cfg.device)
+            fingerprint = f"per_class-{_digest(tr, va, te)}"
+        else:
+            data: Dataset = cfg.dataset()
+            classes, tr, va, te, fingerprint = list(data.classes), data.train, data.val, data.test, data.fingerprint
+        if not len(va) or not len(te):
+            raise ValueError(f"empty validation ({len(va)}) or test ({len(te)}) split; see SPLIT / PER_CLASS")
+        memo.splits = Splits(_subset(tr, cfg.train_size, 0), _subset(va, cfg.val_size, 0),
+                             _subset(te, cfg.test_size, 0), classes, fingerprint)
     return memo.splits
 
 
@@ -141,12 +170,18 @@ def _state(model: nn.Module) -> dict[str, Tensor]:
 
 
 def _data_spec(cfg: Config) -> dict:
-    ds = cfg.dataset()
-    return {"data": ds.fingerprint, "sizes": [cfg.train_size, cfg.val_size, cfg.test_size]}
+    return {"data": splits(cfg).fingerprint, "sizes": [cfg.train_size, cfg.val_size, cfg.test_size],
+            "split": cfg.split, "per_class": cfg.per_class if cfg.split == "per_class" else None,
+            "crop": cfg.crop if cfg.split == "per_class" else None}
 
 
 def new_network(cfg: Config) -> method.VGG16:
-    return method.vgg16_slim(num_classes=cfg.dataset().num_classes, width=cfg.width, fc=cfg.fc)
+    """M_clean's starting point: `vgg16_slim` (random init) or torchvision's ImageNet VGG-16 with a new fc8."""
+    n = len(splits(cfg).classes)
+    if cfg.network == "vgg16_imagenet":
+        size = cfg.crop if cfg.split == "per_class" else int(splits(cfg).test.images.shape[-1])
+        return pretrained.load_vgg16_imagenet(n, cfg.weights, input_size=size)
+    return method.vgg16_slim(num_classes=n, width=cfg.width, fc=cfg.fc)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -162,20 +197,36 @@ def m_clean(cfg: Config, seed: int) -> tuple[method.VGG16, dict]:
     memo = cfg.memo(Memo).clean
     if seed not in memo:
         sp = splits(cfg)
-        spec = _data_spec(cfg) | {"width": cfg.width, "fc": cfg.fc, "recipe": asdict(clean_recipe(cfg)), "seed": seed}
+        if cfg.network == "vgg16_imagenet":
+            how = {"network": "vgg16_imagenet", "weights": str(pretrained.default_checkpoint() if cfg.weights is None
+                                                               else cfg.weights),
+                   "sgd": asdict(sgd_config(cfg, cfg.clean_epochs, cfg.expert_lr)), "fc8_lr": cfg.fc8_lr}
+        else:
+            how = {"width": cfg.width, "fc": cfg.fc, "recipe": asdict(clean_recipe(cfg))}
+        spec = _data_spec(cfg) | how | {"seed": seed}
 
         def compute() -> dict:
             repro.seed_everything(seed)
-            model = new_network(cfg).to(cfg.device)
+            model = new_network(cfg).to(cfg.device).to(memory_format=torch.channels_last)
             t0 = time.perf_counter()
-            curve, _ = zoo.train_model(model, sp.train, sp.val, clean_recipe(cfg), seed, log=lambda s: None)
+            if cfg.network == "vgg16_imagenet":    # Section 2: fine-tune on clean images, new fc8 at 10× lr
+                hist = method.train_classifier(
+                    model, sp.train.images, sp.train.labels, lambda b, step: _float(b), _ce_loss(sp.val.images, sp.val.labels),
+                    sgd_config(cfg, cfg.clean_epochs, cfg.expert_lr), seed,
+                    lr_for=lambda name: cfg.fc8_lr if name.startswith("layers.fc8.") else cfg.expert_lr)
+                steps, source = hist.total_steps, "torchvision ImageNet VGG-16 (fc8 new), fine-tuned on clean images"
+                extra = {"history": asdict(hist)}
+            else:
+                curve, _ = zoo.train_model(model, sp.train, sp.val, clean_recipe(cfg), seed, log=lambda s: None)
+                steps, source = len(curve.epoch) * (len(sp.train) // 128), "trained here from scratch (lib.zoo.train_model)"
+                extra = {"curve": asdict(curve)}
             seconds = time.perf_counter() - t0
-            steps = len(curve.epoch) * (len(sp.train) // 128)
-            return {"state": _state(model), "curve": asdict(curve), "seconds": seconds,
-                    "images_per_s": steps * 128 / max(seconds, 1e-9), "steps": steps}
+            batch = cfg.expert_batch if cfg.network == "vgg16_imagenet" else 128
+            return {"state": _state(model), "config": model.config, "seconds": seconds, "source": source,
+                    "images_per_s": steps * batch / max(seconds, 1e-9), "steps": steps, **extra}
 
         stored = cache.cached("qr_clean", spec, compute, enabled=cfg.use_cache, code=CODE)
-        model = new_network(cfg)
+        model = method.VGG16(**stored["config"])
         model.load_state_dict(stored["state"])
         model.to(cfg.device).eval()
         memo[seed] = (model, {k: v for k, v in stored.items() if k != "state"} | {"spec": spec})
@@ -245,7 +296,7 @@ def finetune_member(cfg: Config, seed: int, kind: str, structure: str | None = N
         return {"state": _state(model), "history": asdict(hist)}
 
     stored = cache.cached("qr_expert", spec, compute, enabled=cfg.use_cache, code=CODE)
-    model = new_network(cfg)
+    model = method.VGG16(**base.config)
     model.load_state_dict(stored["state"])
     return model.to(cfg.device).eval(), {"history": stored["history"], "spec": spec}
 
@@ -451,7 +502,7 @@ def run_curves(cfg: Config) -> CurvesResult:
         clean_model, ci = m_clean(cfg, seed)
         clean_acc = {m: float(df[(df.model == m) & (df.level_index == 0) & (df.kind == "noise")].acc.iloc[0])
                      for m in EXPERT_MODELS}
-        models.append({"seed": seed, "model": "M_clean", "source": "trained here from scratch (lib.zoo.train_model)",
+        models.append({"seed": seed, "model": "M_clean", "source": ci["source"],
                        "clean_acc": clean_acc["M_clean"], "steps": ci["steps"], "seconds": ci["seconds"],
                        "images_per_s": ci["images_per_s"]})
         for kind, name in (("noise", "M_noise"), ("blur", "M_blur"), ("all", "M_all")):

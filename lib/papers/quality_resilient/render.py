@@ -35,9 +35,14 @@ TOL = 0.01     # AUC tolerance of the 'not better' / 'ties allowed' claims (inve
 
 def _record(cfg: Config, artefact: str, title: str, caption: str) -> Record:
     rec = Record(cfg, artefact, title, caption)
-    rec.note(f"Scale: VGG-16-topology network (`vgg16_slim`, width {cfg.p.WIDTH:g}, fc {cfg.p.FC}, BatchNorm after "
-             "each conv: a stated deviation) trained from scratch on the run's data, instead of ImageNet VGG-16 "
-             f"fine-tuned on Caltech/Scene67/ImageNet-50. Levels: {cfg.p.LEVELS} per distortion, equally spaced "
+    if cfg.p.NETWORK == "vgg16_imagenet":
+        net = (f"torchvision's ImageNet VGG-16 with a new fc8, fine-tuned as in Section 2 (data split: {cfg.p.SPLIT}, "
+               f"{cfg.p.CROP}² crops when per class)")
+    else:
+        net = (f"VGG-16-topology network (`vgg16_slim`, width {cfg.p.WIDTH:g}, fc {cfg.p.FC}, BatchNorm after each "
+               "conv: a stated deviation) trained from scratch on the run's data, instead of ImageNet VGG-16 "
+               "fine-tuned on Caltech/Scene67/ImageNet-50")
+    rec.note(f"Scale: {net}. Levels: {cfg.p.LEVELS} per distortion, equally spaced "
              f"from 0 to AWGN σ {cfg.p.NOISE_MAX:g} (0–255) and blur σ {cfg.p.BLUR_MAX:g} px (the paper: 10 levels to "
              "100 and 10 px at 224², values unlisted); blur kernel truncated at 4σ each side, reflected borders.")
     return rec
@@ -236,8 +241,11 @@ def fig4(cfg: Config, result: WeightsResult) -> Record:
     rec.figure(fig, "fig4", r)
     bad = r[~r.agree]
     if len(bad):
+        gap = (bad.objective_em - bad.objective_slsqp).abs().max()
         rec.note(f"SLSQP and EM DISAGREE by more than {result.tol:g} at {len(bad)} of {len(r)} (seed, type, level) "
-                 f"points (largest {r.max_diff.max():.2e}); SLSQP's weights are shown.")
+                 f"points (largest weight difference {r.max_diff.max():.2e}; largest objective gap there {gap:.1e} "
+                 "nats: a tiny gap means the optimum is flat, i.e. the weights are poorly identified); SLSQP's "
+                 "weights are shown.")
     else:
         rec.note(f"SLSQP and EM agree to {result.tol:g} at all {len(r)} (seed, type, level) points "
                  f"(largest difference {r.max_diff.max():.1e}); solve time "
@@ -314,7 +322,7 @@ def fig1(cfg: Config, result: ExamplesResult) -> Record:
     """One test image clean / noisy / blurred with each model's prediction (Fig. 1)."""
     rec = _record(cfg, "fig1", "Fig. 1: example predictions under distortion", P.CAPTIONS["fig1"])
     models = [c for c in result.rows.columns if c.startswith("M_")]
-    fig, axes = plt.subplots(3, 1 + len(models), figsize=(2.0 * (1 + len(models)), 6.4),
+    fig, axes = plt.subplots(3, 1 + len(models), figsize=(2.4 + 1.4 * len(models), 6.4),
                              gridspec_kw={"width_ratios": [1.2] + [1] * len(models)})
     for i in range(3):
         ax = axes[i, 0]
