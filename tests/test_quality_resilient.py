@@ -536,6 +536,7 @@ def test_load_per_class_reads_a_tiny_image_folder(tmp_path, monkeypatch) -> None
     assert torch.bincount(te.labels).tolist() == [2, 1]                 # 'bee' has 7 images: 4 + 2 + 1
 
 
+@pytest.mark.filterwarnings("ignore:Eq. 4. SLSQP and EM")   # tiny untrained experts: a flat optimum
 def test_paper_profile_runs_on_a_tiny_image_folder_and_fake_checkpoint(tmp_path, monkeypatch) -> None:
     """The paper profile's path (per-class split of an image folder of mixed sizes, torchvision VGG-16
     weights with a new fc8 fine-tuned at 10× lr) end to end, on fakes small enough for a CPU."""
