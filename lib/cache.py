@@ -31,13 +31,20 @@ SCHEMA = 3   # bump when the stored format changes
 T = TypeVar("T")
 COMPUTE_S = "_compute_s"   # sidecar key: seconds the entry took to compute (not part of the key)
 
-_LEDGER: dict[str, float] = {"hits": 0, "misses": 0, "saved_s": 0.0, "hits_untimed": 0}
+_LEDGER: dict[str, int] = {"hits": 0, "misses": 0, "hits_untimed": 0}
+_HIT_S: dict[str, float] = {}    # "<stage>/<key>" -> recorded compute seconds, per distinct entry hit
+_COMPUTED: set[str] = set()      # "<stage>/<key>" of the entries this process computed (misses)
+_ALL_HIT_S = [0.0]               # seconds of every hit, repeats included (cost of nested computations)
 
 
-def ledger() -> dict[str, float]:
-    """This process's cache use so far: hits, misses, `saved_s` (summed recorded compute seconds of
-    the hits) and `hits_untimed` (hits on entries written before compute times were recorded)."""
-    return dict(_LEDGER, saved_s=round(_LEDGER["saved_s"], 2))
+def ledger() -> dict[str, Any]:
+    """This process's cache use so far: counts of hits, misses and `hits_untimed` (hits on entries
+    written before compute times were recorded); `hit_s`, the recorded compute seconds of each distinct
+    entry hit, and `saved_s`, their sum; `computed`, the entries computed here. A set of runs sharing
+    entries costs, from an empty cache, its wall times plus the `hit_s` of entries none of them computed
+    (`lib.index.compute_time`): summing `saved_s` would count a shared entry once per run."""
+    return {**_LEDGER, "saved_s": round(sum(_HIT_S.values()), 2),
+            "hit_s": {k: round(v, 3) for k, v in sorted(_HIT_S.items())}, "computed": sorted(_COMPUTED)}
 
 
 def _recorded_compute_s(sidecar: Path) -> float | None:
@@ -100,13 +107,15 @@ def cached(stage: str, spec: dict[str, Any], compute: Callable[[], T], enabled: 
             if seconds is None:
                 _LEDGER["hits_untimed"] += 1
             else:
-                _LEDGER["saved_s"] += seconds
+                _HIT_S[f"{stage}/{key}"] = seconds
+                _ALL_HIT_S[0] += seconds
             return value
-    start, saved_before = time.perf_counter(), _LEDGER["saved_s"]
+    start, nested_before = time.perf_counter(), _ALL_HIT_S[0]
     value = compute()
     # cost from an empty cache: this computation's wall time plus what nested hits inside it saved
-    seconds = time.perf_counter() - start + (_LEDGER["saved_s"] - saved_before)
+    seconds = time.perf_counter() - start + (_ALL_HIT_S[0] - nested_before)
     _LEDGER["misses"] += 1
+    _COMPUTED.add(f"{stage}/{key}")
     folder.mkdir(parents=True, exist_ok=True)
     _atomic_save(value, path)
     sidecar.write_text(json.dumps({**spec, COMPUTE_S: round(seconds, 3)}, indent=1, sort_keys=True, default=str))

@@ -312,12 +312,13 @@ def _notebooks(artefacts: list[Artefact]) -> list[dict[str, Any]]:
 def compute_time(entries: list[dict[str, Any]]) -> tuple[str, list[str]]:
     """Compute time from an empty cache, summed over a paper's notebooks.
 
-    A notebook whose run recorded its cache use (`cache`: the kernel's `lib.cache.ledger()`) costs its
-    wall time plus the compute seconds its cache hits saved, whatever the cache held when it ran. A run
-    that hit entries written before compute times were recorded is left out and named; one without a
-    ledger (older runs) counts only if it ran at the paper's main commit (the one most of its shown
-    runs ran at), since a later re-run found the first run's models in the cache (RePr 06 once took
-    13.6 s).
+    Runs that recorded their cache use (`cache`: the kernel's `lib.cache.ledger()`) cost their wall
+    times plus the recorded compute seconds of every distinct cache entry they hit that none of them
+    computed (an entry shared by several notebooks counts once), whatever the cache held when they ran.
+    A run that hit entries written before compute times were recorded is left out and named; one
+    without a ledger (older runs) counts only if it ran at the paper's main commit (the one most of its
+    shown runs ran at), since a later re-run found the first run's models in the cache (RePr 06 once
+    took 13.6 s).
 
     Returns:
         ("123.4 min", [names of the notebooks left out]).
@@ -328,15 +329,21 @@ def compute_time(entries: list[dict[str, Any]]) -> tuple[str, list[str]]:
         return DASH, []
     commits = Counter((r.get("git") or {}).get("commit") for _, r in runs)
     main = commits.most_common(1)[0][0]
-    total, left = 0.0, []
+    total, left, hit_s, computed = 0.0, [], {}, set()
     for e, r in runs:
         ledger = r.get("cache") if isinstance(r.get("cache"), dict) else None
         if ledger is not None and not ledger.get("hits_untimed"):
-            total += r["duration_s"] + float(ledger.get("saved_s") or 0.0)
+            total += r["duration_s"]
+            if isinstance(ledger.get("hit_s"), dict):
+                hit_s.update(ledger["hit_s"])
+                computed.update(ledger.get("computed") or ())
+            else:   # an early ledger with only the sum
+                total += float(ledger.get("saved_s") or 0.0)
         elif ledger is None and (r.get("git") or {}).get("commit") == main:
             total += r["duration_s"]
         else:
             left.append(str(e.get("notebook") or MISSING))
+    total += sum(float(s) for k, s in hit_s.items() if k not in computed)
     return f"{total / 60:.1f} min", left
 
 

@@ -13,7 +13,10 @@ from lib import cache
 @pytest.fixture
 def fresh_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("REPRO_CACHE", str(tmp_path))
-    monkeypatch.setattr(cache, "_LEDGER", {"hits": 0, "misses": 0, "saved_s": 0.0, "hits_untimed": 0})
+    monkeypatch.setattr(cache, "_LEDGER", {"hits": 0, "misses": 0, "hits_untimed": 0})
+    monkeypatch.setattr(cache, "_HIT_S", {})
+    monkeypatch.setattr(cache, "_COMPUTED", set())
+    monkeypatch.setattr(cache, "_ALL_HIT_S", [0.0])
     return tmp_path
 
 
@@ -30,9 +33,11 @@ def test_a_hit_saves_the_recorded_compute_time(fresh_ledger: Path) -> None:
     recorded = json.loads(sidecar.read_text())[cache.COMPUTE_S]
     assert recorded >= 0.05 and json.loads(sidecar.read_text())["a"] == 1
     assert cache.cached("s", {"a": 1}, slow(8)) == 7          # a hit returns the stored value
+    assert cache.cached("s", {"a": 1}, slow(8)) == 7          # hit again: the same entry, saved once
     led = cache.ledger()
-    assert (led["hits"], led["misses"], led["hits_untimed"]) == (1, 1, 0)
-    assert led["saved_s"] == pytest.approx(recorded, abs=0.01)
+    assert (led["hits"], led["misses"], led["hits_untimed"]) == (2, 1, 0)
+    assert led["saved_s"] == pytest.approx(recorded, abs=0.01) and list(led["hit_s"]) == [f"s/{sidecar.stem}"]
+    assert led["computed"] == [f"s/{sidecar.stem}"]
 
 
 def test_nested_hits_count_in_the_outer_entry_s_cost(fresh_ledger: Path) -> None:

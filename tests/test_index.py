@@ -232,14 +232,20 @@ def test_not_run_is_its_own_verdict_and_re_renders_are_no_compute_time(tmp_path:
     assert "↳ part: layer 1" in md and "3,000 images, 17 epochs" in md
 
 
-def test_compute_time_adds_what_cache_hits_saved() -> None:
+def test_compute_time_adds_what_cache_hits_saved_once_per_entry() -> None:
     fresh = entry("p", "01_a", ["a"], duration_s=600.0)
-    fresh["cache"] = {"hits": 0, "misses": 4, "saved_s": 0.0, "hits_untimed": 0}
+    fresh["cache"] = {"hits": 0, "misses": 2, "hits_untimed": 0, "saved_s": 0.0, "hit_s": {},
+                      "computed": ["s/k1", "s/k2"]}
     rerun = entry("p", "02_b", ["b"], duration_s=30.0, git={"commit": "fedcba9876", "dirty": False})
-    rerun["cache"] = {"hits": 3, "misses": 0, "saved_s": 570.0, "hits_untimed": 0}
-    assert index.compute_time([fresh, rerun]) == ("20.0 min", [])
+    rerun["cache"] = {"hits": 2, "misses": 0, "hits_untimed": 0, "saved_s": 270.0,
+                      "hit_s": {"s/k3": 240.0, "s/k1": 30.0}, "computed": []}
+    again = entry("p", "03_c", ["c"], duration_s=30.0)
+    again["cache"] = {"hits": 1, "misses": 0, "hits_untimed": 0, "saved_s": 240.0, "hit_s": {"s/k3": 240.0},
+                      "computed": []}
+    # 600 + 30 + 30 s of wall time, plus k3 once (k1 was computed by 01_a, inside its 600 s)
+    assert index.compute_time([fresh, rerun, again]) == ("15.0 min", [])
     rerun["cache"]["hits_untimed"] = 1   # hit an entry whose compute time nobody recorded
-    assert index.compute_time([fresh, rerun]) == ("10.0 min", ["02_b"])
+    assert index.compute_time([fresh, rerun, again]) == ("14.5 min", ["02_b"])
 
 
 def test_missing_cells_read_as_dashes() -> None:
