@@ -319,3 +319,11 @@ def test_associative_ranking_orders_zero_point_filters_by_summed_emd():
     assert points.tolist() == [1, 0, 0] and ranking.tolist() == [0, 2, 1]
     streamed = sf.associative_ranking_streamed(lambda x: x, clean, distorted, batch_size=1, depth=1)
     assert streamed[1].tolist() == [0, 2, 1]
+
+
+def test_identity_blur_is_flagged_in_labels() -> None:
+    from lib.papers.selective_finetuning import render
+
+    assert render._identity("blur", 0.25) and render._label("blur", 0.25).endswith("identity at this σ")
+    assert not render._identity("blur", 1.25) and "identity" not in render._label("blur", 1.25)
+    assert not render._identity("awgn", 0.25)
