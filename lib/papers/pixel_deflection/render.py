@@ -773,7 +773,7 @@ def fig4_6(cfg: Config, res: Fig4_6) -> Record:
         for i, (name, (d, colour)) in enumerate(series.items()):
             shares = _rank_shares(d, col)
             bars = ax.bar(shares.index + (i - 0.5) * 0.4, shares.values, 0.4, color=colour, label=name)
-            ax.bar_label(bars, fmt="%.1f", fontsize=6)
+            ax.bar_label(bars, labels=[f"{v:.1f}" if v else "" for v in shares.values], fontsize=6)
         ax.set_xticks(range(6), ["outside", "1", "2", "3", "4", "5"])
         ax.set_xlabel("rank (outside = not in the top 5)")
         ax.set_title(title, fontsize=9)

@@ -45,7 +45,7 @@ from lib.report import Record
 
 # One colour per training scheme in every figure (with or without KD, dropout, any schedule or optimizer)
 COLOURS = {"standard": "black", "RePr (Oracle)": "tab:orange", "RePr (Ortho)": "tab:blue", "RePr": "tab:blue"}
-BAND = "shaded band: ± 1 sd over seeds"
+BAND = "band in the line's colour: ± 1 sd over seeds"
 
 
 def _colour(group: str) -> str | None:
@@ -92,7 +92,7 @@ def _mean_sd(values: pd.Series) -> str:
 
 def _shade(ax, schedule) -> None:
     for d, r in zip(schedule.drop_epochs(), schedule.readd_epochs()):
-        ax.axvspan(d + 0.5, r + 0.5, color="grey", alpha=0.15, lw=0)
+        ax.axvspan(d + 0.5, r + 0.5, color="gold", alpha=0.2, lw=0)
 
 
 def _curve_plot(ax, df: pd.DataFrame, col: str, groups: list[str], schedule=None, labels: dict | None = None) -> None:
@@ -116,7 +116,7 @@ def fig5_1(cfg: Config, res: Fig5_1Result) -> Record:
     """Train / test accuracy curves of standard training and RePr (Oracle; Ortho added), annotations A-F."""
     sch = res.schedule
     rec = _record(cfg, "fig5_1", "Fig. 5.1: standard training vs RePr (train and test accuracy)",
-                  "C^3(32) on CIFAR-10, standard scheme vs RePr (grey: sub-network periods). Left: training "
+                  "C^3(32) on CIFAR-10, standard scheme vs RePr (yellow: sub-network periods). Left: training "
                   f"accuracy, right: test accuracy on the first {cfg.curve_size or 'all'} test images (per-epoch "
                   f"curves); lines: mean over {len(cfg.seeds)} seeds, {BAND}. Markers at the right end: final test "
                   f"accuracy on all {cfg.test_size or 'all'} test images (mean ± sd over seeds), the numbers the "
@@ -538,11 +538,16 @@ def fig5_6(cfg: Config, res: Fig5_6Result) -> Record:
     rec.table(summary, "fig5_6_summary", "Paired over seeds.")
     rec.claim(C.Claim("repr.fig5_6.helps_each_optimizer", CLAIMS["repr.fig5_6.helps_each_optimizer"],
                       C.all_of([t.verdict for t in t_opt.values()]),
-                      "; ".join(f"{k}: {t.describe(' pts')}" for k, t in t_opt.items())))
+                      _stat(cfg) + "; ".join(f"{k}: {t.describe(' pts')}" for k, t in t_opt.items())))
     rec.claim(C.Claim("repr.fig5_6.s_values", CLAIMS["repr.fig5_6.s_values"],
                       C.all_of([t.verdict for t in t_s.values()]),
-                      "; ".join(f"S1=S2={k}: {t.describe(' pts')}" for k, t in t_s.items())))
+                      _stat(cfg) + "; ".join(f"S1=S2={k}: {t.describe(' pts')}" for k, t in t_s.items())))
     return rec.save()
+
+
+def _stat(cfg: Config, quantity: str = "final test accuracy") -> str:
+    """How a RePr claim's numbers were made: the quantity, the test images and the paired statistic."""
+    return f"{quantity} on {cfg.test_size or 'all'} test images, paired over seeds, 95% Student-t: "
 
 
 def _final_by_group(c: pd.DataFrame) -> pd.DataFrame:
@@ -557,7 +562,7 @@ def fig5_7(cfg: Config, result: Curves) -> Record:
     rec = _record(cfg, "fig5_7", "Fig. 5.7: standard vs RePr under step and cyclic learning rates",
                   "Test accuracy, standard vs RePr. Left: step schedule 0.1, 0.01, 0.001. Right: cyclic learning rate "
                   f"(thesis: period 50 epochs, amplitude 0.005, starting lr 0.001). Test accuracy on the first "
-                  f"{cfg.curve_size or 'all'} test images; lines: mean over seeds, {BAND}; grey: sub-network periods.")
+                  f"{cfg.curve_size or 'all'} test images; lines: mean over seeds, {BAND}; yellow: sub-network periods.")
     kinds = list(cfg.lr_schedules)
     rec.note("Schedules (plain SGD): " + "; ".join(f"{k}: {v}" for k, v in cfg.lr_schedules.items())
              + ". Step boundaries (not given in the thesis): half and three quarters of the epochs; cyclic waveform: "
@@ -573,7 +578,8 @@ def fig5_7(cfg: Config, result: Curves) -> Record:
     rec.figure(fig, "fig5_7", res)
     t = _helps_each(_final_by_group(res), kinds)
     rec.claim(C.Claim("repr.fig5_7.helps_each_schedule", CLAIMS["repr.fig5_7.helps_each_schedule"],
-                      C.all_of([x.verdict for x in t.values()]), "; ".join(f"{k}: {x.describe(' pts')}" for k, x in t.items())))
+                      C.all_of([x.verdict for x in t.values()]),
+                      _stat(cfg) + "; ".join(f"{k}: {x.describe(' pts')}" for k, x in t.items())))
     return rec.save()
 
 
@@ -583,7 +589,7 @@ def fig5_8(cfg: Config, result: Curves) -> Record:
     rec = _record(cfg, "fig5_8", "Fig. 5.8: standard vs RePr with and without dropout",
                   f"Test accuracy of C^3(32): standard, RePr with Oracle, RePr with Ortho. Left: dropout {cfg.dropout:g} "
                   "(before the classifier; the thesis does not say where). Right: no dropout. Test accuracy on the "
-                  f"first {cfg.curve_size or 'all'} test images; lines: mean over seeds, {BAND}; grey: sub-network "
+                  f"first {cfg.curve_size or 'all'} test images; lines: mean over seeds, {BAND}; yellow: sub-network "
                   "periods.")
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), sharey=True)
     for ax, label in zip(axes, ("dropout", "no dropout")):
@@ -596,11 +602,12 @@ def fig5_8(cfg: Config, result: Curves) -> Record:
     f = _final_by_group(res)
     t_drop = C.greater(per_seed(f, "no dropout|standard"), per_seed(f, "dropout|standard"))
     rec.claim(C.Claim("repr.fig5_8.dropout_hurts", CLAIMS["repr.fig5_8.dropout_hurts"], t_drop.verdict,
-                      f"standard without − with dropout: {t_drop.describe(' pts')}"))
+                      f"{_stat(cfg)}standard without − with dropout: {t_drop.describe(' pts')}"))
     tests = {f"{d}, {s}": C.greater(per_seed(f, f"{d}|RePr ({s})"), per_seed(f, f"{d}|standard"))
              for d in ("dropout", "no dropout") for s in ("Oracle", "Ortho")}
     rec.claim(C.Claim("repr.fig5_8.repr_helps_both", CLAIMS["repr.fig5_8.repr_helps_both"],
-                      C.all_of([t.verdict for t in tests.values()]), "; ".join(f"{k}: {t.describe(' pts')}" for k, t in tests.items())))
+                      C.all_of([t.verdict for t in tests.values()]),
+                      _stat(cfg) + "; ".join(f"{k}: {t.describe(' pts')}" for k, t in tests.items())))
     return rec.save()
 
 
@@ -613,7 +620,7 @@ def fig5_9(cfg: Config, res: Fig5_9Result) -> Record:
     schedule = res.schedule
     rec = _record(cfg, "fig5_9", "Fig. 5.9: Ortho-sum over training, with and without knowledge distillation",
                   "Sum of the inter-filter orthogonality score (eq. 5.2) over the network during training; lower = "
-                  "less overlap; grey = sub-network periods. Left: no KD; right: with KD (same colour = same scheme "
+                  "less overlap; yellow = sub-network periods. Left: no KD; right: with KD (same colour = same scheme "
                   f"in both panels). Lines: mean over seeds, {BAND}.")
     rec.note(f"KD teacher: ResNet-{cfg.teacher_depth} (test accuracy {res.teacher_acc:.1f}%; where it came from: "
              f"the model notes below); loss {cfg.kd_alpha:g}·T²·KL + {1 - cfg.kd_alpha:g}·CE with T = "
@@ -634,11 +641,14 @@ def fig5_9(cfg: Config, res: Fig5_9Result) -> Record:
     rec.claim(C.Claim("repr.fig5_9.repr_lowers_overlap",
                       CLAIMS["repr.fig5_9.repr_lowers_overlap"],
                       C.all_of([t1.verdict, t2.verdict]),
-                      f"standard − RePr(Ortho): {t1.describe()}; standard − RePr(Oracle): {t2.describe()} (final epoch)"))
+                      "Ortho-sum at the final epoch, paired over seeds, 95% Student-t: "
+                      f"standard − RePr(Ortho): {t1.describe()}; standard − RePr(Oracle): {t2.describe()}"))
     tk = {g: C.greater(per_seed(f, g + " + KD", "ortho_sum"), per_seed(f, g, "ortho_sum"))
           for g in ("Standard", "RePr (Ortho)", "RePr (Oracle)")}
     rec.claim(C.Claim("repr.fig5_9.kd_raises_overlap", CLAIMS["repr.fig5_9.kd_raises_overlap"],
-                      C.all_of([t.verdict for t in tk.values()]), "; ".join(f"{k}: KD − no KD {t.describe()}" for k, t in tk.items())))
+                      C.all_of([t.verdict for t in tk.values()]),
+                      "Ortho-sum at the final epoch, paired over seeds, 95% Student-t: "
+                      + "; ".join(f"{k}: KD − no KD {t.describe()}" for k, t in tk.items())))
     return rec.save()
 
 
@@ -664,7 +674,8 @@ def table5_2(cfg: Config, result: Finals) -> Record:
     t = {b: C.at_most([a - b_ for a, b_ in zip(per_seed(res, f"{b}+OL"), per_seed(res, b))], 1.5) for b in ("Std", "RePr")}
     rec.claim(C.Claim("repr.table5_2.ol_adds_little",
                       CLAIMS["repr.table5_2.ol_adds_little"],
-                      C.all_of([x.verdict for x in t.values()]), "; ".join(f"{k}+OL − {k}: {x.describe(' pts')}" for k, x in t.items())))
+                      C.all_of([x.verdict for x in t.values()]),
+                      _stat(cfg) + "; ".join(f"{k}+OL − {k} (≤ 1.5): {x.describe(' pts')}" for k, x in t.items())))
     return rec.save()
 
 
@@ -680,7 +691,8 @@ def table5_3(cfg: Config, result: Finals) -> Record:
     t1 = C.greater(per_seed(res, "KD+RePr"), per_seed(res, "KD"))
     t2 = C.greater(per_seed(res, "KD+RePr"), per_seed(res, "RePr"))
     rec.claim(C.Claim("repr.table5_3.kd_and_repr_add_up", CLAIMS["repr.table5_3.kd_and_repr_add_up"],
-                      C.all_of([t1.verdict, t2.verdict]), f"KD+RePr − KD: {t1.describe(' pts')}; KD+RePr − RePr: {t2.describe(' pts')}"))
+                      C.all_of([t1.verdict, t2.verdict]),
+                      f"{_stat(cfg)}KD+RePr − KD: {t1.describe(' pts')}; KD+RePr − RePr: {t2.describe(' pts')}"))
     return rec.save()
 
 
@@ -743,7 +755,8 @@ def table5_5(cfg: Config, result: Finals) -> Record:
                           per_seed(van[van.scheme == "RePr"], f"vanilla|{d}|RePr", "test_err")) for d in sorted(van.layers.unique())}
     rec.claim(C.Claim("repr.table5_5.lower_error_every_depth", CLAIMS["repr.table5_5.lower_error_every_depth"],
                       C.all_of([t.verdict for t in tests.values()]),
-                      "; ".join(f"C^{d}: std − RePr {t.describe(' pts')}" for d, t in tests.items())))
+                      _stat(cfg, "final test error") + "; ".join(f"C^{d}: std − RePr {t.describe(' pts')}"
+                                                                 for d, t in tests.items())))
     return rec.save()
 
 
@@ -751,7 +764,9 @@ def fig5_10(cfg: Config, result: Finals) -> Record:
     """Fig. 5.10: RePr's gain vs the depth of vanilla C^n nets."""
     res = result.rows
     rec = _record(cfg, "fig5_10", "Fig. 5.10: RePr's improvement vs depth of vanilla ConvNets",
-                  "Accuracy improvement of RePr over standard training on vanilla C^n(32) with n layers.")
+                  "Accuracy improvement of RePr over standard training on vanilla C^n(32) with n layers. Ours: final "
+                  f"test accuracy on {cfg.test_size or 'all'} test images, RePr − standard paired per seed, mean over "
+                  f"{len(cfg.seeds)} seeds, error bars ± 1 sd over those seeds; thesis: from its Table 5.5 errors.")
     van = res[res.family == "vanilla"]
     piv = van.pivot_table(index="seed", columns=["layers", "scheme"], values="test_acc")
     depths = sorted(van.layers.unique())
@@ -768,7 +783,8 @@ def fig5_10(cfg: Config, result: Finals) -> Record:
     rec.figure(fig, "fig5_10", gains.reset_index().melt(id_vars="seed", var_name="layers", value_name="gain_pts"))
     t = C.greater(list(gains[depths[-1]]), list(gains[3] if 3 in gains else gains[depths[0]]))
     rec.claim(C.Claim("repr.fig5_10.more_for_deeper", CLAIMS["repr.fig5_10.more_for_deeper"], t.verdict,
-                      f"gain at n={depths[-1]} minus gain at n={3 if 3 in depths else depths[0]}: {t.describe(' pts')}"))
+                      _stat(cfg, "RePr − standard final test accuracy (gain)")
+                      + f"gain at n={depths[-1]} minus gain at n={3 if 3 in depths else depths[0]}: {t.describe(' pts')}"))
     return rec.save()
 
 
