@@ -583,8 +583,8 @@ def fig4_1_4_2(cfg: Config, f1: Fig4_1, fig4_2: Fig4_2) -> Record:
         _show(axes[i, 0], c, f"clean ({f1.classes[int(f1.labels[i])]})")
         _show(axes[i, 1], dfl, f"PD, K={k}")
         _show(axes[i, 2], hv, f"PD, K={10 * k}")
-        im = _show(axes[i, 3], diff_pd[i], f"|clean − PD(K={10 * k})|", "magma", 0, vmax)
-        _show(axes[i, 4], diff_wd[i], f"|clean − WD(PD(K={10 * k}))|", "magma", 0, vmax)
+        im = _show(axes[i, 3], diff_pd[i], f"|clean − PD| (K={10 * k})", "magma", 0, vmax)
+        _show(axes[i, 4], diff_wd[i], f"|clean − WD(PD)| (K={10 * k})", "magma", 0, vmax)
     fig.colorbar(im, ax=axes[:, 3:], shrink=0.7, label="|difference| summed over RGB ([0, 1] pixel scale)")
     diffs = pd.DataFrame({"image": range(n), "changed_values_K": [int((f1.clean[i] != f1.deflected[i]).sum()) for i in range(n)],
                           "mean_abs_change_pd": [float((f1.clean[i] - f1.deflected[i]).abs().mean()) for i in range(n)],
@@ -637,8 +637,9 @@ def fig4_3(cfg: Config, res: Fig4_3) -> Record:
     for ax, (name, m) in zip(axes, maps.items()):
         im = _show(ax, m, name, "viridis", vmin=0)
         is_map = name.startswith("object")
-        fig.colorbar(im, ax=ax, shrink=0.8, label="mean R-CAM" if is_map else "mean |δ| (sum over RGB)"
-                     ).ax.tick_params(labelsize=6)
+        bar = fig.colorbar(im, ax=ax, shrink=0.8)
+        bar.set_label("mean R-CAM" if is_map else "mean |δ|, sum over RGB", fontsize=7)
+        bar.ax.tick_params(labelsize=6)
     fig.tight_layout()
     share = res.share
     rec.note("The object location is proxied by the classifier's own R-CAM of the clean image (CIFAR-10 has no boxes). "
@@ -668,7 +669,7 @@ def fig4_4(cfg: Config, res: Fig4_4) -> Record:
             "adversarial": (res.adversarial, res.cam_adversarial, res.rcam_adversarial)}
     stability = {"cam_corr": res.cam_corr, "rcam_corr": res.rcam_corr}
     fig = plt.figure(figsize=(13, 1.9 * n + 0.6))
-    gs = fig.add_gridspec(n, 9, width_ratios=[1] * 6 + [0.12, 0.5, 2.6 * max(n, 1) / 4], wspace=0.08)
+    gs = fig.add_gridspec(n, 9, width_ratios=[1] * 6 + [0.1, 1.3, 3.0], wspace=0.08)
     for i in range(n):
         for j, kind in enumerate(("clean", "adversarial")):
             images, cam, rcam = maps[kind]
@@ -684,8 +685,8 @@ def fig4_4(cfg: Config, res: Fig4_4) -> Record:
     ax.plot([-1, 1], [-1, 1], color="grey", lw=0.8, ls="--")
     ax.set_xlim(-1.02, 1.02)
     ax.set_ylim(-1.02, 1.02)
-    ax.set_xlabel("CAM: corr(clean map, adversarial map)")
-    ax.set_ylabel("R-CAM: corr(clean map, adversarial map)")
+    ax.set_xlabel("CAM: corr(clean, adversarial map)", fontsize=9)
+    ax.set_ylabel("R-CAM: corr(clean, adversarial map)", fontsize=9)
     ax.set_title(f"all {n_all} images", fontsize=8)
     ax.grid(alpha=0.3)
     rec.figure(fig, "fig4_4", pd.DataFrame(stability))
