@@ -170,7 +170,7 @@ def fig5_1(cfg: Config, res: Fig5_1Result) -> Record:
     rec.claim(C.Claim("repr.fig5_1.train_below_test_above",
                       CLAIMS["repr.fig5_1.train_below_test_above"], C.all_of([t_train.verdict, t_test.verdict]),
                       f"final accuracies, paired over seeds, 95% Student-t: standard − RePr (Oracle) training accuracy "
-                      f"(last epoch, whole training set): {t_train.describe(' pts')}; RePr (Oracle) − standard test "
+                      f"(running accuracy over the last epoch's batches): {t_train.describe(' pts')}; RePr (Oracle) − standard test "
                       f"accuracy on all {cfg.test_size or 'all'} test images (the markers at the right of the figure, "
                       f"not the {cfg.curve_size or 'all'}-image curves): {t_test.describe(' pts')}",
                       parts=(("training accuracy below", t_train.verdict, t_train.describe(" pts")),
@@ -262,9 +262,11 @@ def fig5_3(cfg: Config, result: Fig5_3Result) -> Record:
         ax.grid(alpha=0.3, axis="y")
         if "ortho" in crits:
             x = crits.index("ortho")
-            ax.hlines(THESIS_FIG5_3_ORTHO[col], x - 0.1, x + 0.9, color="tab:red", lw=2.5,
-                      label=f"thesis, Ortho ({THESIS_FIG5_3_ORTHO[col]:.2f})")
-        ax.legend(fontsize=7, title="model at", title_fontsize=7)
+            ax.hlines(THESIS_FIG5_3_ORTHO[col], x - width / 2, x + width * (len(stages) - 0.5), color="tab:red",
+                      lw=2.5, label="thesis, Ortho (0.38 values, 0.58 ranks)")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, [f"model at {lab}" if lab in stages else lab for lab in labels], loc="upper center",
+               ncol=len(labels), fontsize=8, bbox_to_anchor=(0.5, 1.07))
     axes[0].set_ylabel("Pearson r with the Oracle's drop")
     axes[1].set_ylabel("Spearman ρ with the Oracle's drop")
     axes[1].yaxis.set_tick_params(labelleft=True)
