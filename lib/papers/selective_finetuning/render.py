@@ -213,7 +213,7 @@ def _fig5_claims(cfg: Config, res: pd.DataFrame) -> list[C.Claim]:
         "all filters and the 25% least susceptible, at the moderate distortion levels (paper Fig. 5 columns 1, 3).",
         C.all_of([t.verdict for _, t, _ in tests]),
         f"{C.tally([t.verdict for _, t, _ in tests])}. " + "; ".join(
-            f"{NET_LABEL[c[0]]} {_label(c[1], c[2])} most−{w}: {t._label(' pts')}" for c, t, w in tests)))
+            f"{NET_LABEL[c[0]]} {_label(c[1], c[2])} most−{w}: {t.describe(' pts')}" for c, t, w in tests)))
     tests = [(c, C.greater(_acc(res, **cond(*c, large), which="all"), _acc(res, **cond(*c, large), which="most"),
                            margin=-1.0)) for c in moderate + strongest]
     out.append(C.Claim(
@@ -222,7 +222,7 @@ def _fig5_claims(cfg: Config, res: pd.DataFrame) -> list[C.Claim]:
         "the most susceptible 25% (all − most > −1 point).",
         C.all_of([t.verdict for _, t in tests]),
         f"{C.tally([t.verdict for _, t in tests])}. " + "; ".join(
-            f"{NET_LABEL[c[0]]} {_label(c[1], c[2])} all−most: {t._label(' pts')}" for c, t in tests)))
+            f"{NET_LABEL[c[0]]} {_label(c[1], c[2])} all−most: {t.describe(' pts')}" for c, t in tests)))
     tests = [((*c, s), C.greater(_acc(res, **cond(*c, s), which="most"), _acc(res, **cond(*c, s), which="least")))
              for c in moderate + strongest for s in sizes]
     out.append(C.Claim(
@@ -231,7 +231,7 @@ def _fig5_claims(cfg: Config, res: pd.DataFrame) -> list[C.Claim]:
         C.all_of([t.verdict for _, t in tests]),
         f"{C.tally([t.verdict for _, t in tests])} configurations (net × distortion × level × n); "
         f"mean gap most−least {np.mean([t.mean for _, t in tests]):+.2f} points; smallest "
-        + min(((t.mean, f'{NET_LABEL[c[0]]} {_label(c[1], c[2])} n={c[3]}: {t._label(" pts")}')
+        + min(((t.mean, f'{NET_LABEL[c[0]]} {_label(c[1], c[2])} n={c[3]}: {t.describe(" pts")}')
                for c, t in tests), default=(0, "n/a"))[1]))
     if mildest:
         gains = []
@@ -244,7 +244,7 @@ def _fig5_claims(cfg: Config, res: pd.DataFrame) -> list[C.Claim]:
             CLAIMS["sf.fig5.mild_level_small_gain"],
             C.all_of([t.verdict for *_, t in gains]),
             "; ".join(f"{NET_LABEL[c[0]]} {_label(c[1], c[2])}: best ({w}, n={large}) − baseline "
-                      f"{t._label(' pts')}" for c, w, t in gains)))
+                      f"{t.describe(' pts')}" for c, w, t in gains)))
     return out
 
 
