@@ -630,6 +630,7 @@ def test_single_accuracy_wilson_stays_inside_0_100_and_decides_by_its_interval()
     t = render._single_above(outcome(half), 50)
     assert render._single_count(outcome(half)) == (round(150 + 0.3 * 150), 300) and t.verdict is Verdict.HOLDS
     assert 0 <= t.lo <= t.mean <= t.hi <= 100
-    table = pd.DataFrame({"PD": [90.0, 10.0, 30.0]}, index=pd.Index(["Clean", "FGSM", "IGSM"], name="attack"))
-    out = render._with_mean(table, ["fgsm", "igsm"], "mean (attacks)")
-    assert list(out.index) == ["Clean", "FGSM", "IGSM", "mean (attacks)"] and out.loc["mean (attacks)", "PD"] == 20.0
+    paper = pd.DataFrame({"PD": [90.0, 10.0, 30.0]}, index=pd.Index(["Clean", "FGSM", "IGSM"], name="attack"))
+    outs = {("clean", "PD"): outcome(half), ("fgsm", "PD"): none, ("igsm", "PD"): outcome(half)}
+    means = render._means_table(outs, ["PD"], ["fgsm", "igsm"], paper, 10)
+    assert means.loc["PD"].tolist() == [20.0, round((0 + 100 * float(outcome(half).ens.float().mean())) / 2, 1), 32.5]
