@@ -12,6 +12,7 @@ import html
 import json
 import math
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,22 @@ def paper_vs_ours(paper: pd.DataFrame, ours: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+_NOTED_ACCURACY = re.compile(r"^(?P<name>[^:]+): (?P<source>.+), clean test accuracy (?P<acc>[0-9.]+)%$")
+
+
+def noted_accuracies(cfg: Config) -> dict[str, tuple[float, str]]:
+    """Clean test accuracy (%) and source ("zoo" or "trained here") of every model this run noted with
+    `Config.note_model` in `lib.train.describe_source`'s form ("<name>: <source>, clean test accuracy X%"),
+    in noting order; {} when none was noted (e.g. every result came from the cache)."""
+    out = {}
+    for note in cfg.model_notes:
+        m = _NOTED_ACCURACY.match(note)
+        if m:
+            source = "zoo" if m["source"].startswith("model zoo") else "trained here"
+            out[m["name"]] = (float(m["acc"]), source)
+    return out
+
+
 class Record:
     """Collects one artefact's files, tables, claims and notes; `save()` writes `<artefact>.json`.
 
@@ -69,6 +86,12 @@ class Record:
         self.scale: str | None = None
         self._figures: list[Path] = []
         self._html_tables: list[tuple[str, str]] = []
+
+    def add_to_scale(self, text: str) -> None:
+        """Set the record's scale line to the paper's (`scale_line`) followed by `text`, e.g. our baseline's
+        measured accuracy beside the paper's."""
+        base = scale_line(self.cfg.paper, self.cfg.params)
+        self.scale = f"{base}; {text}" if base else text
 
     def _add(self, path: Path, kind: str) -> None:
         self.files.append({"path": path.name, "kind": kind})

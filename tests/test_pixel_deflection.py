@@ -604,3 +604,33 @@ def test_defend_is_deflect_then_denoise() -> None:
     x = torch.rand(2, 3, 32, 32, generator=_gen(24))
     expected = PD.wavelet_denoise(PD.deflect(x, 20, 3, generator=_gen(25)), 0.04)
     torch.testing.assert_close(PD.defend(x, 20, 3, generator=_gen(25)), expected)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering helpers: Single accuracy as a proportion (Wilson, inside [0, 100] %), table mean rows
+
+
+def test_single_accuracy_wilson_stays_inside_0_100_and_decides_by_its_interval() -> None:
+    import pandas as pd
+
+    from lib.claims import Verdict
+    from lib.papers.pixel_deflection import render
+    from lib.papers.pixel_deflection.results import Outcome
+
+    def outcome(correct: torch.Tensor) -> Outcome:
+        n = correct.shape[1]
+        return Outcome(correct, correct.float().mean(0) > 0.5, torch.zeros(n, dtype=torch.bool), torch.zeros(n))
+
+    none = outcome(torch.zeros(10, 300, dtype=torch.bool))
+    t = render._single_above(none, 50)
+    assert (t.k, t.n, t.mean, t.lo) == (0, 300, 0.0, 0.0) and 0 < t.hi < 2 and t.verdict is Verdict.FAILS
+    half = torch.zeros(10, 300, dtype=torch.bool)
+    half[:3] = True                                            # every image right in 3 of 10 runs: Single 30%
+    half[:, :150] = True                                       # ... and half the images always right
+    t = render._single_above(outcome(half), 50)
+    assert render._single_count(outcome(half)) == (round(150 + 0.3 * 150), 300) and t.verdict is Verdict.HOLDS
+    assert 0 <= t.lo <= t.mean <= t.hi <= 100
+    paper = pd.DataFrame({"PD": [90.0, 10.0, 30.0]}, index=pd.Index(["Clean", "FGSM", "IGSM"], name="attack"))
+    outs = {("clean", "PD"): outcome(half), ("fgsm", "PD"): none, ("igsm", "PD"): outcome(half)}
+    means = render._means_table(outs, ["PD"], ["fgsm", "igsm"], paper, 10)
+    assert means.loc["PD"].tolist() == [20.0, round((0 + 100 * float(outcome(half).ens.float().mean())) / 2, 1), 32.5]

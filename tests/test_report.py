@@ -186,3 +186,19 @@ def test_scale_line_fills_the_papers_template_and_dashes_what_a_run_lacks() -> N
     line = scale_line("repr", {"TRAIN_SIZE": 3000, "EPOCHS": 17, "SEEDS": [0, 1, 2]})
     assert line.startswith("CIFAR-10, 3000 training images (thesis: 50,000), 17 epochs") and "— test images" in line
     assert scale_line("no_such_paper", {}) is None
+
+
+def test_noted_accuracies_read_the_model_notes_and_add_to_scale_keeps_the_papers_line(report_cfg) -> None:
+    cfg = report_cfg
+    assert report.noted_accuracies(cfg) == {}
+    cfg.note_model("ResNet-20: model zoo checkpoint resnet20 (60-epoch recipe, sha256 0123456789ab), clean test "
+                   "accuracy 85.9%")
+    cfg.note_model("cifar10_net: trained here (zoo not requested), clean test accuracy 65.7%")
+    cfg.note_model("KD teacher: trained here ({'epochs': 3})")                   # no accuracy: skipped
+    assert report.noted_accuracies(cfg) == {"ResNet-20": (85.9, "zoo"), "cifar10_net": (65.7, "trained here")}
+    rec = report.Record(cfg, "fig9", "Fig. 9")
+    rec.add_to_scale("ours: 85.9% vs thesis 76%")
+    assert rec.scale == "ours: 85.9% vs thesis 76%"                          # "demo" has no SCALE of its own
+    cfg.paper = "repr"
+    rec.add_to_scale("ours: 46.4% vs thesis 72.1%")
+    assert rec.scale.startswith("CIFAR-10, ") and rec.scale.endswith("; ours: 46.4% vs thesis 72.1%")

@@ -286,3 +286,19 @@ def test_divergence_is_reported_clearly():
     y = torch.randint(0, 10, (64,))
     with pytest.raises(FloatingPointError, match="diverged"):
         R.train(model, x, y, x[:16], y[:16], R.Schedule(epochs=3, fraction=0.0), R.TrainSpec(lr=float("inf"), batch_size=16), 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering helpers: one colour per scheme in every figure; one seed has no sd
+
+
+def test_one_colour_per_scheme_and_no_sd_for_one_seed() -> None:
+    import pandas as pd
+
+    from lib.papers.repr import render
+
+    assert render._colour("Standard") == render._colour("Standard + KD") == render._colour("dropout|standard") == "black"
+    assert render._colour("RePr (Ortho)") == render._colour("RePr (Ortho) + KD") == render._colour("step|RePr")
+    assert render._colour("RePr (Oracle) + KD") == render._colour("no dropout|RePr (Oracle)") != render._colour("RePr")
+    assert render._mean_sd(pd.Series([8.4])) == "8.4 ± —"
+    assert render._mean_sd(pd.Series([1.0, 3.0])) == "2.0 ± 1.4"

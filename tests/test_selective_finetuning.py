@@ -319,3 +319,41 @@ def test_associative_ranking_orders_zero_point_filters_by_summed_emd():
     assert points.tolist() == [1, 0, 0] and ranking.tolist() == [0, 2, 1]
     streamed = sf.associative_ranking_streamed(lambda x: x, clean, distorted, batch_size=1, depth=1)
     assert streamed[1].tolist() == [0, 2, 1]
+
+
+def test_identity_blur_is_flagged_in_labels() -> None:
+    from lib.papers.selective_finetuning import render
+
+    assert render._identity("blur", 0.25) and render._label("blur", 0.25).endswith("identity at this σ")
+    assert not render._identity("blur", 1.25) and "identity" not in render._label("blur", 1.25)
+    assert not render._identity("awgn", 0.25)
+
+
+def test_fig5_renders_every_panel_flags_the_identity_blur_and_names_it_in_claims(tmp_path, monkeypatch) -> None:
+    import json
+
+    import matplotlib
+    import pandas as pd
+
+    matplotlib.use("Agg")
+    from lib import config
+    from lib.papers.selective_finetuning import render
+    from lib.papers.selective_finetuning.results import Fig5Result
+
+    det, warn = torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()
+    monkeypatch.setenv("REPRO_OUT", str(tmp_path))
+    try:
+        cfg = config.resolve("selective_finetuning", {"PROFILE": "smoke", "DATA": "synthetic"}, verbose=False)
+        cfg.note_model("cifar10_net: trained here (zoo not requested), clean test accuracy 65.7%")
+        g = np.random.default_rng(0)
+        rows = [{"net": "cifar10_net", "distortion": k, "level": lv, "n": n, "which": w, "seed": s, "acc": g.random(),
+                 "steps": 1, "trainable_params": 1, "seconds": 1.0}
+                for k, lv in (("awgn", 5), ("awgn", 15), ("awgn", 25), ("blur", 0.25), ("blur", 1.25))
+                for n in (10, 100) for w in ("most", "least", "all", "baseline") for s in (0, 1)]
+        render.fig5(cfg, Fig5Result(pd.DataFrame(rows)))
+    finally:
+        torch.use_deterministic_algorithms(det, warn_only=warn)
+    rec = json.loads((tmp_path / "fig5.json").read_text())
+    assert "CIFAR-10 net 65.7% (trained here)" in rec["scale"]
+    assert any("identity at this σ" in c["evidence"] for c in rec["claims"])
+    assert (tmp_path / "fig5.png").read_bytes()[:4] == b"\x89PNG"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 from scipy import stats
 
 from lib import claims as C
@@ -25,6 +26,9 @@ from lib.papers.repr.paper import (
     PAPER_TABLE5_7,
     PAPER_TABLE5_8,
     PAPER_TABLE5_9,
+    THESIS_C2_TEST_ACC,
+    THESIS_FIG5_1_TEST_ACC,
+    THESIS_FIG5_3_ORTHO,
 )
 from lib.papers.repr.results import (
     CcaResult,
@@ -39,7 +43,24 @@ from lib.papers.repr.results import (
 )
 from lib.report import Record
 
-COLOURS = {"standard": "black", "Standard": "black", "RePr (Oracle)": "tab:orange", "RePr (Ortho)": "tab:blue"}
+# One colour per training scheme in every figure (with or without KD, dropout, any schedule or optimizer)
+COLOURS = {"standard": "black", "RePr (Oracle)": "tab:orange", "RePr (Ortho)": "tab:blue", "RePr": "tab:blue"}
+BAND = "band in the line's colour: ± 1 sd over seeds"
+
+
+def _colour(group: str) -> str | None:
+    """The scheme's colour of a curve group ('standard', 'dropout|RePr (Ortho)', 'Standard + KD', ...)."""
+    scheme = group.split("|")[-1].removesuffix(" + KD")
+    return COLOURS.get(scheme if scheme != "Standard" else "standard")
+
+
+def _baseline(rec: Record, cfg: Config, values, what: str, thesis: str, metric: str = "test accuracy") -> None:
+    """Add our baseline's measured value (mean over seeds, %) beside the thesis's to the record's scale line."""
+    v = [float(x) for x in values if np.isfinite(x)]
+    if v:
+        seeds = f"{len(v)} seed{'s' if len(v) > 1 else ''}"
+        rec.add_to_scale(f"ours: {what} {np.mean(v):.1f}% {metric} (mean of {seeds}, {cfg.test_size or 'all'} test "
+                         f"images) vs thesis {thesis}")
 
 
 def _record(cfg: Config, artefact: str, title: str, caption: str) -> Record:
@@ -63,24 +84,27 @@ def per_seed(df: pd.DataFrame, group: str, col: str = "test_acc", key: str = "gr
 
 
 def _mean_sd(values: pd.Series) -> str:
-    sd = values.std(ddof=1) if len(values) > 1 else 0.0
-    return f"{values.mean():.1f} ± {sd:.1f}"
+    """'mean ± sd' over seeds; 'mean ± —' for one seed (no sd)."""
+    if len(values) < 2:
+        return f"{values.mean():.1f} ± —"
+    return f"{values.mean():.1f} ± {values.std(ddof=1):.1f}"
 
 
 def _shade(ax, schedule) -> None:
     for d, r in zip(schedule.drop_epochs(), schedule.readd_epochs()):
-        ax.axvspan(d + 0.5, r + 0.5, color="grey", alpha=0.15, lw=0)
+        ax.axvspan(d + 0.5, r + 0.5, color="gold", alpha=0.2, lw=0)
 
 
 def _curve_plot(ax, df: pd.DataFrame, col: str, groups: list[str], schedule=None, labels: dict | None = None) -> None:
     for g in groups:
         d = df[df.group == g].groupby("epoch")[col]
         m, s = d.mean(), d.std(ddof=1).fillna(0)
-        line, = ax.plot(m.index, m.values, label=(labels or {}).get(g, g), color=COLOURS.get(g))
+        line, = ax.plot(m.index, m.values, label=(labels or {}).get(g, g), color=_colour(g))
         ax.fill_between(m.index, m - s, m + s, color=line.get_color(), alpha=0.15, lw=0)
     if schedule is not None:
         _shade(ax, schedule)
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(alpha=0.3)
 
 
@@ -92,14 +116,30 @@ def fig5_1(cfg: Config, res: Fig5_1Result) -> Record:
     """Train / test accuracy curves of standard training and RePr (Oracle; Ortho added), annotations A-F."""
     sch = res.schedule
     rec = _record(cfg, "fig5_1", "Fig. 5.1: standard training vs RePr (train and test accuracy)",
-                  "C^3(32) on CIFAR-10, standard scheme vs RePr (shaded: sub-network periods). Left: training "
-                  "accuracy, right: test accuracy; mean ± sd over seeds. Annotations as in §5.4.")
+                  "C^3(32) on CIFAR-10, standard scheme vs RePr (yellow: sub-network periods). Left: training "
+                  f"accuracy, right: test accuracy on the first {cfg.curve_size or 'all'} test images (per-epoch "
+                  f"curves); lines: mean over {len(cfg.seeds)} seeds, {BAND}. Markers at the right end: final test "
+                  f"accuracy on all {cfg.test_size or 'all'} test images (mean ± sd over seeds), the numbers the "
+                  f"claims use. Red dotted: the thesis's {THESIS_FIG5_1_TEST_ACC:g}% (standard C^3(32), 100 epochs). "
+                  "Annotations as in §5.4.")
     c = res.curves
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     groups = ["standard", "RePr (Oracle)", "RePr (Ortho)"]
     for ax, col, name in zip(axes, ("train_acc", "test_acc"), ("training", "test")):
         _curve_plot(ax, c, col, groups, sch)
         ax.set_ylabel(f"{name} accuracy (%)")
+    axes[1].set_ylabel(f"test accuracy (%), first {cfg.curve_size or 'all'} test images")
+    last_epoch = int(c.epoch.max())
+    for i, g in enumerate(groups):
+        fin = _final_by_group(c[c.group == g]).test_acc
+        if len(fin):
+            axes[1].errorbar(last_epoch + 0.7 + 0.25 * i, fin.mean(), yerr=fin.std(ddof=1) if len(fin) > 1 else 0,
+                             marker="D", ms=5, color=_colour(g), capsize=2, ls="none",
+                             label=f"final, all {cfg.test_size or 'all'} test images" if i == 0 else None)
+    axes[1].axhline(THESIS_FIG5_1_TEST_ACC, color="tab:red", ls=":", lw=1.5,
+                    label=f"thesis: standard {THESIS_FIG5_1_TEST_ACC:g}%")
+    _baseline(rec, cfg, _final_by_group(c[c.group == "standard"]).test_acc, "standard C^3(32)",
+              f"{THESIS_FIG5_1_TEST_ACC:g}% (text) / {PAPER_TABLE5_1['Standard']}% (Table 5.1)")
     drop0, readd0 = sch.drop_epochs()[0], sch.readd_epochs()[0]
     e_epoch = min(readd0 + 2, sch.epochs)
     f_epoch = sch.readd_epochs()[-1] if len(sch.readd_epochs()) > 2 else sch.epochs
@@ -129,7 +169,12 @@ def fig5_1(cfg: Config, res: Fig5_1Result) -> Record:
     t_test = C.greater(list(final["RePr (Oracle)"].test_acc), list(final["standard"].test_acc))
     rec.claim(C.Claim("repr.fig5_1.train_below_test_above",
                       CLAIMS["repr.fig5_1.train_below_test_above"], C.all_of([t_train.verdict, t_test.verdict]),
-                      f"standard−RePr train: {t_train.describe(' pts')}; RePr−standard test: {t_test.describe(' pts')}"))
+                      f"final accuracies, paired over seeds, 95% Student-t: standard − RePr (Oracle) training accuracy "
+                      f"(running accuracy over the last epoch's batches): {t_train.describe(' pts')}; RePr (Oracle) − standard test "
+                      f"accuracy on all {cfg.test_size or 'all'} test images (the markers at the right of the figure, "
+                      f"not the {cfg.curve_size or 'all'}-image curves): {t_test.describe(' pts')}",
+                      parts=(("training accuracy below", t_train.verdict, t_train.describe(" pts")),
+                             ("test accuracy above", t_test.verdict, t_test.describe(" pts")))))
 
     def gain(group: str) -> list[float]:
         d = c[c.group == group].pivot(index="seed", columns="epoch", values="test_acc").sort_index()
@@ -139,7 +184,9 @@ def fig5_1(cfg: Config, res: Fig5_1Result) -> Record:
     rec.claim(C.Claim("repr.fig5_1.jump_after_readd",
                       CLAIMS["repr.fig5_1.jump_after_readd"],
                       t_jump.verdict,
-                      f"([E] epoch {e_epoch} − [C] epoch {drop0}) RePr minus the same for standard: {t_jump.describe(' pts')}; "
+                      f"test accuracy on the first {cfg.curve_size or 'all'} test images (the curves), paired over "
+                      f"seeds, 95% Student-t: ([E] epoch {e_epoch} − [C] epoch {drop0}) RePr minus the same for "
+                      f"standard: {t_jump.describe(' pts')}; "
                       f"RePr mean gain {np.mean(gain('RePr (Oracle)')):+.1f}, standard {np.mean(gain('standard')):+.1f} pts"))
     return rec.save()
 
@@ -163,17 +210,20 @@ def table5_1(cfg: Config, result: Finals) -> Record:
               "layer left out of the global ranking.")
     rec.data(res, "table5_1_per_seed")
     std = per_seed(res, "Standard")
+    _baseline(rec, cfg, std, "standard C^3(32)", f"{PAPER_TABLE5_1['Standard']}%")
+    stat = (f"final test accuracy on {cfg.test_size or 'all'} test images (the table's column), paired over "
+            f"{len(std)} seeds, 95% Student-t")
     t = C.greater(per_seed(res, "ortho"), std)
     rec.claim(C.Claim("repr.table5_1.ortho_beats_standard",
                       CLAIMS["repr.table5_1.ortho_beats_standard"],
-                      t.verdict, f"Ortho − standard: {t.describe(' pts')}"))
+                      t.verdict, f"{stat}: Ortho − standard: {t.describe(' pts')}"))
     others = [c for c in cfg.criteria if c not in ("ortho", "oracle", "ortho_public")]
     tests = {c: C.greater(per_seed(res, "ortho"), per_seed(res, c)) for c in others}
     close = C.at_most([o - r for o, r in zip(per_seed(res, "oracle"), per_seed(res, "ortho"))], 1.0)
     verdict = C.all_of([close.verdict, C.most_of([x.verdict for x in tests.values()])])
     rec.claim(C.Claim("repr.table5_1.ortho_near_oracle_above_others",
                       CLAIMS["repr.table5_1.ortho_near_oracle_above_others"], verdict,
-                      f"Oracle − Ortho: {close.describe(' pts')}; Ortho vs others: "
+                      f"{stat}: Oracle − Ortho (≤ 1 pt): {close.describe(' pts')}; Ortho vs others: "
                       f"{C.tally([x.verdict for x in tests.values()])} ("
                       + "; ".join(f"{k} {x.mean:+.1f}" for k, x in tests.items()) + ")"))
     return rec.save()
@@ -184,7 +234,9 @@ def fig5_3(cfg: Config, result: Fig5_3Result) -> Record:
     res = result.rows
     rec = _record(cfg, "fig5_3", "Fig. 5.3: correlation of ranking criteria with the greedy Oracle",
                   "Left: Pearson correlation of each metric's values with the Oracle's accuracy drops. Centre: "
-                  "correlation of the filter ranks (Spearman) with the Oracle's ranks. Right (Table 5.1): separate artefact.")
+                  "correlation of the filter ranks (Spearman) with the Oracle's ranks. Right (Table 5.1): separate "
+                  f"artefact. Bars: mean over {len(cfg.seeds)} seeds (one network per seed, all its filters); error "
+                  "bars: ± 1 sd over those seeds. Red marks: the thesis's Ortho values (0.38 on values, 0.58 on ranks).")
     rows = []
     for (seed, stage, crit), d in res.groupby(["seed", "stage", "criterion"]):
         pearson = stats.pearsonr(d.importance, d.oracle_drop)[0] if d.importance.std() > 0 else np.nan
@@ -205,9 +257,19 @@ def fig5_3(cfg: Config, result: Fig5_3Result) -> Record:
         ax.set_xticks(np.arange(len(crits)) + width * (len(stages) - 1) / 2)
         ax.set_xticklabels([CRITERION_LABEL.get(c, c).split(" [")[0] for c in crits], rotation=45, ha="right", fontsize=8)
         ax.set_title(f"correlation with the Oracle: {name}", fontsize=9)
+        ax.set_xlabel("ranking criterion")
         ax.axhline(0, color="black", lw=0.5)
         ax.grid(alpha=0.3, axis="y")
-    axes[0].legend(fontsize=8, title="model at")
+        if "ortho" in crits:
+            x = crits.index("ortho")
+            ax.hlines(THESIS_FIG5_3_ORTHO[col], x - width / 2, x + width * (len(stages) - 0.5), color="tab:red",
+                      lw=2.5, label="thesis, Ortho (0.38 values, 0.58 ranks)")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, [f"model at {lab}" if lab in stages else lab for lab in labels], loc="upper center",
+               ncol=len(labels), fontsize=8, bbox_to_anchor=(0.5, 1.07))
+    axes[0].set_ylabel("Pearson r with the Oracle's drop")
+    axes[1].set_ylabel("Spearman ρ with the Oracle's drop")
+    axes[1].yaxis.set_tick_params(labelleft=True)
     rec.figure(fig, "fig5_3", corr)
     table = corr.groupby(["criterion", "stage"])[["pearson", "spearman", "spearman_within_layers"]].mean().unstack("stage").round(2)
     table.columns = [f"{a} @ {b}" for a, b in table.columns]
@@ -223,8 +285,12 @@ def fig5_3(cfg: Config, result: Fig5_3Result) -> Record:
     rec.claim(C.Claim("repr.fig5_3.ortho_best_rank_correlation",
                       CLAIMS["repr.fig5_3.ortho_best_rank_correlation"],
                       C.all_of([t.verdict for t in tests.values()]),
-                      f"Ortho Spearman {np.mean(per_seed(end, 'ortho', 'spearman', 'criterion')):+.2f} at the end of "
-                      f"training; Ortho − other: " + "; ".join(f"{k} {t.describe()}" for k, t in tests.items())))
+                      f"Spearman correlation of each criterion's filter ranks with the Oracle's, all filters of the "
+                      f"network at the end of training, paired over {len(cfg.seeds)} seeds, 95% Student-t: Ortho "
+                      f"{np.mean(per_seed(end, 'ortho', 'spearman', 'criterion')):+.2f} (thesis "
+                      f"{THESIS_FIG5_3_ORTHO['spearman']:.2f}); Ortho − other: "
+                      + "; ".join(f"{k} {t.describe()}" for k, t in tests.items()),
+                      parts=tuple((f"Ortho − {k}", t.verdict, t.describe()) for k, t in tests.items())))
     return rec.save()
 
 
@@ -234,6 +300,11 @@ def fig5_3(cfg: Config, result: Fig5_3Result) -> Record:
 
 def _offdiag(m: np.ndarray) -> np.ndarray:
     return m[~np.eye(len(m), dtype=bool)]
+
+
+def _filter_axes(ax) -> None:
+    ax.set_xlabel("filter j")
+    ax.set_ylabel("filter i")
 
 
 def _tri_image(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
@@ -264,15 +335,16 @@ def fig5_2(cfg: Config, res: CcaResult) -> Record:
              "He-normal initial weights, our stand-in for the thesis's random-orthogonal reference (0.3).")
     seed0 = cfg.seeds[0]
     mats = {(r.model, r.layer): r.matrix for r in res.matrices if r.seed == seed0}
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(10.5, 4))
     im = axes[0].imshow(_tri_image(mats["standard", "conv1"], mats["standard", "conv2"]), vmin=0, vmax=1, cmap="viridis")
-    axes[0].set_title("standard: lower = layer 1, upper = layer 2", fontsize=9)
-    fig.colorbar(im, ax=axes[0], shrink=0.8)
+    axes[0].set_title(f"standard C^2({cfg.width}), seed {seed0}: lower = layer 1, upper = layer 2", fontsize=9)
+    _filter_axes(axes[0])
+    fig.colorbar(im, ax=axes[0], shrink=0.8, label="canonical correlation (top CCA coefficient, 0–1)")
     o = res.oracle
     for layer, d in o.groupby("layer"):
         axes[1].hist(d.drop_pts, bins=30, alpha=0.6, label=layer)
     axes[1].set_xlabel("test accuracy drop when the filter is zeroed (points)")
-    axes[1].set_ylabel("filters (all seeds)")
+    axes[1].set_ylabel(f"filters (all {o.seed.nunique()} seeds)")
     axes[1].legend()
     rows = [{"model": m, "layer": layer, "i": i, "j": j, "corr": float(v)} for (m, layer), mat in mats.items()
             for (i, j), v in np.ndenumerate(mat)]
@@ -281,6 +353,8 @@ def fig5_2(cfg: Config, res: CcaResult) -> Record:
     rec.data(stats_, "fig5_2_cca_summary")
     rec.data(o, "fig5_2_oracle_per_filter")
     share = o.assign(below=o.drop_pts < 1.0).groupby(["seed", "layer"]).below.mean().unstack("layer")
+    _baseline(rec, cfg, res.finals[res.finals.model == "standard"].test_acc, f"standard C^2({cfg.width})",
+              f"{THESIS_C2_TEST_ACC}% (C^2(32), 100 epochs)")
     rec.table(pd.DataFrame({"filters with drop < 1 point (%)": 100 * share.mean(),
                             "filters with drop > 4 points (%)": 100 * o.assign(big=o.drop_pts > 4).groupby(
                                 ["seed", "layer"]).big.mean().unstack("layer").mean(),
@@ -291,14 +365,17 @@ def fig5_2(cfg: Config, res: CcaResult) -> Record:
     t = C.greater(layer2, [0.5] * len(layer2))
     rec.claim(C.Claim("repr.fig5_2.most_removals_cheap",
                       CLAIMS["repr.fig5_2.most_removals_cheap"], t.verdict,
-                      f"share of layer-2 filters with drop < 1 point, minus 0.5: {t.describe()}; layer 1 mean share "
+                      f"per seed, the share of layer-2 filters whose removal costs < 1 point of test accuracy (greedy "
+                      f"Oracle, {cfg.test_size or 'all'} test images), minus 0.5; 95% Student-t over {len(layer2)} "
+                      f"seeds: {t.describe()}; layer 1 mean share "
                       f"{share['conv1'].mean():.2f}"))
     s = stats_[stats_.layer == "conv2"]
     share = per_seed(s, "standard", "share_above_0.3", "model")
     t = C.greater(share, [0.5] * len(share))
     rec.claim(C.Claim("repr.fig5_2.many_correlated_pairs",
                       CLAIMS["repr.fig5_2.many_correlated_pairs"], t.verdict,
-                      f"layer 2 share of pairs > 0.3, minus 0.5: {t.describe()} (standard {np.mean(share):.2f}; "
+                      f"per seed, the share of layer-2 filter pairs with canonical correlation > 0.3 ({cfg.cca_images} "
+                      f"test images), minus 0.5; 95% Student-t over {len(share)} seeds: {t.describe()} (standard {np.mean(share):.2f}; "
                       f"pairs > 0.9: {s[s.model == 'standard']['share_above_0.9'].mean():.3f}). Context: the untrained "
                       f"network (random He-normal weights) has {s[s.model == 'untrained']['share_above_0.3'].mean():.2f} "
                       "of its pairs above 0.3, so natural-image statistics alone make filter activations correlate; "
@@ -313,11 +390,12 @@ def fig5_11(cfg: Config, res: CcaResult) -> Record:
                   "CIFAR-10, standard vs RePr training.")
     seed0 = cfg.seeds[0]
     mats = {(r.model, r.layer): r.matrix for r in res.matrices if r.seed == seed0}
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(10.5, 4))
     for ax, model in zip(axes, ("standard", "RePr (Ortho)")):
         im = ax.imshow(_tri_image(mats[model, "conv1"], mats[model, "conv2"]), vmin=0, vmax=1, cmap="viridis")
-        ax.set_title(f"{model}: lower = layer 1, upper = layer 2", fontsize=9)
-    fig.colorbar(im, ax=axes, shrink=0.8)
+        ax.set_title(f"{model}, seed {seed0}: lower = layer 1, upper = layer 2", fontsize=9)
+        _filter_axes(ax)
+    fig.colorbar(im, ax=axes, shrink=0.8, label="canonical correlation (top CCA coefficient, 0–1)")
     rows = [{"model": m, "layer": layer, "i": i, "j": j, "corr": float(v)} for (m, layer), mat in mats.items()
             if m != "untrained" for (i, j), v in np.ndenumerate(mat)]
     rec.figure(fig, "fig5_11", pd.DataFrame(rows))
@@ -330,7 +408,9 @@ def fig5_11(cfg: Config, res: CcaResult) -> Record:
     rec.claim(C.Claim("repr.fig5_11.repr_reduces_correlation",
                       CLAIMS["repr.fig5_11.repr_reduces_correlation"],
                       tests["conv2"].verdict,
-                      "; ".join(f"{k} mean off-diagonal, standard − RePr: {t.describe()}" for k, t in tests.items())))
+                      f"mean off-diagonal canonical correlation per layer ({cfg.cca_images} test images), standard − "
+                      f"RePr (Ortho), paired over seeds, 95% Student-t (the verdict is layer 2's; the thesis expects "
+                      "less in layer 1): " + "; ".join(f"{k}: {t.describe()}" for k, t in tests.items())))
     return rec.save()
 
 
@@ -349,7 +429,9 @@ def fig5_4(cfg: Config, result: Fig5_4Result) -> Record:
     rec = _record(cfg, "fig5_4", "Fig. 5.4: RePr with various percentages of filters pruned",
                   "Test accuracy vs % of filters pruned (0 = standard training). The thesis plots the average test "
                   f"accuracy over 5 epochs from epoch 20 (the first sub-network phase); ours averages the S2={cfg.s2} "
-                  "epochs after the first drop ('window'), and also shows the final accuracy.")
+                  "epochs after the first drop ('window'), and also shows the final accuracy. Points: mean over "
+                  f"{result.rows.seed.nunique()} seeds; error bars: ± 1 sd over those seeds (final: all "
+                  f"{cfg.test_size or 'all'} test images; window: the first {cfg.curve_size or 'all'}).")
     fig, ax = plt.subplots(figsize=(6, 3.6))
     for col, name in (("test_acc", "final"), ("window_acc", "first sub-network window")):
         g = res.groupby("prune_pct")[col]
@@ -359,6 +441,7 @@ def fig5_4(cfg: Config, result: Fig5_4Result) -> Record:
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     rec.figure(fig, "fig5_4", res)
+    _baseline(rec, cfg, res[res.prune_pct == 0].test_acc, "standard C^3(32) (0% pruned)", f"{PAPER_TABLE5_1['Standard']}%")
     rec.table(res.groupby("prune_pct")[["test_acc", "window_acc"]].agg(_mean_sd), "fig5_4_summary",
               "Test accuracy (%) per pruned percentage, mean ± sd over seeds.")
     ps = sorted(p for p in res.prune_pct.unique() if p > 0)
@@ -370,7 +453,8 @@ def fig5_4(cfg: Config, result: Fig5_4Result) -> Record:
     rec.claim(C.Claim("repr.fig5_4.rise_then_flatten",
                       CLAIMS["repr.fig5_4.rise_then_flatten"],
                       C.all_of([rise.verdict] + [f.verdict for f in flat]),
-                      f"{mid:g}% − {low:g}%: {rise.describe(' pts')}; "
+                      f"final test accuracy gain over standard training ({cfg.test_size or 'all'} test images), paired "
+                      f"over seeds, 95% Student-t: {mid:g}% − {low:g}%: {rise.describe(' pts')}; "
                       + "; ".join(f"{p:g}% − {mid:g}% ≤ 1 pt: {f.describe(' pts')}" for p, f in zip(high, flat))))
     return rec.save()
 
@@ -381,12 +465,18 @@ def fig5_5(cfg: Config, res: Fig5_5Result) -> Record:
                   "Training and test accuracy on CIFAR-10 after each RePr iteration (measured just before the next "
                   f"drop, i.e. S1={cfg.s1} epochs after each re-add), RePr vs standard training over the same epochs.")
     it = res.iterations
+    n_seeds = it.seed.nunique()
+    rec.caption += (f" Points: mean over {n_seeds} seeds; error bars: ± 1 sd over those seeds. Test accuracy: the "
+                    f"first {cfg.curve_size or 'all'} test images (per-iteration curves).")
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
-    for (g, col), style in zip([(g, c) for g in ("standard", "RePr (Ortho)") for c in ("train_acc", "test_acc")],
-                               ("k--", "k-", "b--", "b-")):
-        m = it[it.group == g].groupby("iteration")[col].mean()
-        ax.plot(m.index, m.values, style, marker="o", ms=3, label=f"{g} {col.split('_')[0]}")
+    for i, (g, col) in enumerate([(g, c) for g in ("standard", "RePr (Ortho)") for c in ("train_acc", "test_acc")]):
+        d = it[it.group == g].groupby("iteration")[col]
+        m, sd = d.mean(), d.std(ddof=1).fillna(0)
+        ax.errorbar(m.index + (i - 1.5) * 0.04, m.values, yerr=sd.values, color=_colour(g),
+                    ls="--" if col == "train_acc" else "-", marker="o", ms=3, capsize=2,
+                    label=f"{g} {col.split('_')[0]}")
     ax.set_xlabel("RePr iteration")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("accuracy (%)")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
@@ -401,18 +491,21 @@ def fig5_5(cfg: Config, res: Fig5_5Result) -> Record:
     early = C.greater(list(gain[k] - gain[0]), list(gain[last] - gain[k]))
     rec.claim(C.Claim("repr.fig5_5.diminishing_returns",
                       CLAIMS["repr.fig5_5.diminishing_returns"],
-                      early.verdict, f"gain(3) − gain(0) minus gain({last}) − gain(3): {early.describe(' pts')}"))
+                      early.verdict, f"gain = RePr − standard test accuracy after an iteration (first "
+                      f"{cfg.curve_size or 'all'} test images), paired over seeds, 95% Student-t: gain({k}) − gain(0) "
+                      f"minus gain({last}) − gain({k}): {early.describe(' pts')}"))
     t = C.greater(list(gap["standard"][last]), list(gap["RePr (Ortho)"][last]))
     rec.claim(C.Claim("repr.fig5_5.gap_narrows", CLAIMS["repr.fig5_5.gap_narrows"], t.verdict,
-                      f"gap standard − gap RePr after {last} iterations: {t.describe(' pts')}"))
+                      f"train − test accuracy gap, standard minus RePr, after {last} iterations, paired over seeds, 95% "
+                      f"Student-t: {t.describe(' pts')}"))
     return rec.save()
 
 
 def _paired_bars(ax, res: pd.DataFrame, conditions: list[str]) -> None:
     for i, scheme in enumerate(("standard", "RePr")):
         m = [res[res.group == f"{c}|{scheme}"].test_acc for c in conditions]
-        ax.bar(np.arange(len(conditions)) + 0.4 * i, [x.mean() for x in m], 0.4,
-               yerr=[x.std(ddof=1) if len(x) > 1 else 0 for x in m], label=scheme, capsize=3)
+        ax.bar(np.arange(len(conditions)) + 0.4 * i, [x.mean() for x in m], 0.4, color=_colour(scheme),
+               yerr=[x.std(ddof=1) if len(x) > 1 else 0 for x in m], label=scheme, capsize=3, ecolor="0.55")
     ax.set_xticks(np.arange(len(conditions)) + 0.2)
     ax.set_xticklabels(conditions)
     ax.set_ylabel("test accuracy (%)")
@@ -426,7 +519,9 @@ def _helps_each(res: pd.DataFrame, conditions: list[str]) -> dict[str, C.Test]:
 def fig5_6(cfg: Config, res: Fig5_6Result) -> Record:
     """RePr vs standard under each optimiser; RePr with S1 = S2 values."""
     rec = _record(cfg, "fig5_6", "Fig. 5.6: RePr with different optimizers and S1 = S2 values",
-                  "Left: standard vs RePr (Ortho) per optimizer. Right: S1 = S2 (epochs), same number of cycles.")
+                  "Left: standard vs RePr (Ortho) per optimizer. Right: S1 = S2 (epochs), same number of cycles. "
+                  f"Bars: final test accuracy on {cfg.test_size or 'all'} test images, mean over {len(cfg.seeds)} "
+                  "seeds; error bars: ± 1 sd over those seeds.")
     opt, sv = res.optimizers, res.s_values
     opts = list(cfg.optimizers)
     svals = [str(s) for s in cfg.s_values]
@@ -445,11 +540,16 @@ def fig5_6(cfg: Config, res: Fig5_6Result) -> Record:
     rec.table(summary, "fig5_6_summary", "Paired over seeds.")
     rec.claim(C.Claim("repr.fig5_6.helps_each_optimizer", CLAIMS["repr.fig5_6.helps_each_optimizer"],
                       C.all_of([t.verdict for t in t_opt.values()]),
-                      "; ".join(f"{k}: {t.describe(' pts')}" for k, t in t_opt.items())))
+                      _stat(cfg) + "; ".join(f"{k}: {t.describe(' pts')}" for k, t in t_opt.items())))
     rec.claim(C.Claim("repr.fig5_6.s_values", CLAIMS["repr.fig5_6.s_values"],
                       C.all_of([t.verdict for t in t_s.values()]),
-                      "; ".join(f"S1=S2={k}: {t.describe(' pts')}" for k, t in t_s.items())))
+                      _stat(cfg) + "; ".join(f"S1=S2={k}: {t.describe(' pts')}" for k, t in t_s.items())))
     return rec.save()
+
+
+def _stat(cfg: Config, quantity: str = "final test accuracy") -> str:
+    """How a RePr claim's numbers were made: the quantity, the test images and the paired statistic."""
+    return f"{quantity} on {cfg.test_size or 'all'} test images, paired over seeds, 95% Student-t: "
 
 
 def _final_by_group(c: pd.DataFrame) -> pd.DataFrame:
@@ -463,7 +563,8 @@ def fig5_7(cfg: Config, result: Curves) -> Record:
     res, schedule = result.curves, result.schedule
     rec = _record(cfg, "fig5_7", "Fig. 5.7: standard vs RePr under step and cyclic learning rates",
                   "Test accuracy, standard vs RePr. Left: step schedule 0.1, 0.01, 0.001. Right: cyclic learning rate "
-                  "(thesis: period 50 epochs, amplitude 0.005, starting lr 0.001).")
+                  f"(thesis: period 50 epochs, amplitude 0.005, starting lr 0.001). Test accuracy on the first "
+                  f"{cfg.curve_size or 'all'} test images; lines: mean over seeds, {BAND}; yellow: sub-network periods.")
     kinds = list(cfg.lr_schedules)
     rec.note("Schedules (plain SGD): " + "; ".join(f"{k}: {v}" for k, v in cfg.lr_schedules.items())
              + ". Step boundaries (not given in the thesis): half and three quarters of the epochs; cyclic waveform: "
@@ -479,7 +580,8 @@ def fig5_7(cfg: Config, result: Curves) -> Record:
     rec.figure(fig, "fig5_7", res)
     t = _helps_each(_final_by_group(res), kinds)
     rec.claim(C.Claim("repr.fig5_7.helps_each_schedule", CLAIMS["repr.fig5_7.helps_each_schedule"],
-                      C.all_of([x.verdict for x in t.values()]), "; ".join(f"{k}: {x.describe(' pts')}" for k, x in t.items())))
+                      C.all_of([x.verdict for x in t.values()]),
+                      _stat(cfg) + "; ".join(f"{k}: {x.describe(' pts')}" for k, x in t.items())))
     return rec.save()
 
 
@@ -488,7 +590,9 @@ def fig5_8(cfg: Config, result: Curves) -> Record:
     res, schedule = result.curves, result.schedule
     rec = _record(cfg, "fig5_8", "Fig. 5.8: standard vs RePr with and without dropout",
                   f"Test accuracy of C^3(32): standard, RePr with Oracle, RePr with Ortho. Left: dropout {cfg.dropout:g} "
-                  "(before the classifier; the thesis does not say where). Right: no dropout.")
+                  "(before the classifier; the thesis does not say where). Right: no dropout. Test accuracy on the "
+                  f"first {cfg.curve_size or 'all'} test images; lines: mean over seeds, {BAND}; yellow: sub-network "
+                  "periods.")
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), sharey=True)
     for ax, label in zip(axes, ("dropout", "no dropout")):
         groups = [f"{label}|{s}" for s in ("standard", "RePr (Oracle)", "RePr (Ortho)")]
@@ -500,11 +604,12 @@ def fig5_8(cfg: Config, result: Curves) -> Record:
     f = _final_by_group(res)
     t_drop = C.greater(per_seed(f, "no dropout|standard"), per_seed(f, "dropout|standard"))
     rec.claim(C.Claim("repr.fig5_8.dropout_hurts", CLAIMS["repr.fig5_8.dropout_hurts"], t_drop.verdict,
-                      f"standard without − with dropout: {t_drop.describe(' pts')}"))
+                      f"{_stat(cfg)}standard without − with dropout: {t_drop.describe(' pts')}"))
     tests = {f"{d}, {s}": C.greater(per_seed(f, f"{d}|RePr ({s})"), per_seed(f, f"{d}|standard"))
              for d in ("dropout", "no dropout") for s in ("Oracle", "Ortho")}
     rec.claim(C.Claim("repr.fig5_8.repr_helps_both", CLAIMS["repr.fig5_8.repr_helps_both"],
-                      C.all_of([t.verdict for t in tests.values()]), "; ".join(f"{k}: {t.describe(' pts')}" for k, t in tests.items())))
+                      C.all_of([t.verdict for t in tests.values()]),
+                      _stat(cfg) + "; ".join(f"{k}: {t.describe(' pts')}" for k, t in tests.items())))
     return rec.save()
 
 
@@ -517,7 +622,8 @@ def fig5_9(cfg: Config, res: Fig5_9Result) -> Record:
     schedule = res.schedule
     rec = _record(cfg, "fig5_9", "Fig. 5.9: Ortho-sum over training, with and without knowledge distillation",
                   "Sum of the inter-filter orthogonality score (eq. 5.2) over the network during training; lower = "
-                  "less overlap; shaded = sub-network periods. Left: no KD; right: with KD.")
+                  "less overlap; yellow = sub-network periods. Left: no KD; right: with KD (same colour = same scheme "
+                  f"in both panels). Lines: mean over seeds, {BAND}.")
     rec.note(f"KD teacher: ResNet-{cfg.teacher_depth} (test accuracy {res.teacher_acc:.1f}%; where it came from: "
              f"the model notes below); loss {cfg.kd_alpha:g}·T²·KL + {1 - cfg.kd_alpha:g}·CE with T = "
              f"{cfg.kd_temperature:g} (the thesis gives no teacher, temperature or weights).")
@@ -528,19 +634,23 @@ def fig5_9(cfg: Config, res: Fig5_9Result) -> Record:
         _curve_plot(ax, c, "ortho_sum", groups, schedule)
         ax.set_title("with KD" if suffix else "without KD", fontsize=9)
         ax.legend(fontsize=8)
-    axes[0].set_ylabel("Ortho-sum")
+    axes[0].set_ylabel("Ortho-sum (eq. 5.2, summed over layers)")
     rec.figure(fig, "fig5_9", c)
     f = _final_by_group(c)
+    _baseline(rec, cfg, per_seed(f, "Standard"), "standard C^3(32)", f"{PAPER_TABLE5_1['Standard']}%")
     t1 = C.greater(per_seed(f, "Standard", "ortho_sum"), per_seed(f, "RePr (Ortho)", "ortho_sum"))
     t2 = C.greater(per_seed(f, "Standard", "ortho_sum"), per_seed(f, "RePr (Oracle)", "ortho_sum"))
     rec.claim(C.Claim("repr.fig5_9.repr_lowers_overlap",
                       CLAIMS["repr.fig5_9.repr_lowers_overlap"],
                       C.all_of([t1.verdict, t2.verdict]),
-                      f"standard − RePr(Ortho): {t1.describe()}; standard − RePr(Oracle): {t2.describe()} (final epoch)"))
+                      "Ortho-sum at the final epoch, paired over seeds, 95% Student-t: "
+                      f"standard − RePr(Ortho): {t1.describe()}; standard − RePr(Oracle): {t2.describe()}"))
     tk = {g: C.greater(per_seed(f, g + " + KD", "ortho_sum"), per_seed(f, g, "ortho_sum"))
           for g in ("Standard", "RePr (Ortho)", "RePr (Oracle)")}
     rec.claim(C.Claim("repr.fig5_9.kd_raises_overlap", CLAIMS["repr.fig5_9.kd_raises_overlap"],
-                      C.all_of([t.verdict for t in tk.values()]), "; ".join(f"{k}: KD − no KD {t.describe()}" for k, t in tk.items())))
+                      C.all_of([t.verdict for t in tk.values()]),
+                      "Ortho-sum at the final epoch, paired over seeds, 95% Student-t: "
+                      + "; ".join(f"{k}: KD − no KD {t.describe()}" for k, t in tk.items())))
     return rec.save()
 
 
@@ -562,10 +672,12 @@ def table5_2(cfg: Config, result: Finals) -> Record:
     paper = PAPER_TABLE5_2
     rec.table(_two_col(res, list(paper), paper), "table5_2", f"Test accuracy (%), λ = {cfg.ortho_lambda:g}, OL = Σ_ℓ Σ|ŴŴᵀ − I|.")
     rec.data(res, "table5_2_per_seed")
+    _baseline(rec, cfg, per_seed(res, "Std"), "standard C^3(32)", f"{PAPER_TABLE5_2['Std'][0]}%")
     t = {b: C.at_most([a - b_ for a, b_ in zip(per_seed(res, f"{b}+OL"), per_seed(res, b))], 1.5) for b in ("Std", "RePr")}
     rec.claim(C.Claim("repr.table5_2.ol_adds_little",
                       CLAIMS["repr.table5_2.ol_adds_little"],
-                      C.all_of([x.verdict for x in t.values()]), "; ".join(f"{k}+OL − {k}: {x.describe(' pts')}" for k, x in t.items())))
+                      C.all_of([x.verdict for x in t.values()]),
+                      _stat(cfg) + "; ".join(f"{k}+OL − {k} (≤ 1.5): {x.describe(' pts')}" for k, x in t.items())))
     return rec.save()
 
 
@@ -577,10 +689,12 @@ def table5_3(cfg: Config, result: Finals) -> Record:
     paper = PAPER_TABLE5_3
     rec.table(_two_col(res, list(paper), paper), "table5_3", "Test accuracy (%); KD teacher as in Fig. 5.9.")
     rec.data(res, "table5_3_per_seed")
+    _baseline(rec, cfg, per_seed(res, "Std"), "standard C^3(32)", f"{PAPER_TABLE5_3['Std'][0]}%")
     t1 = C.greater(per_seed(res, "KD+RePr"), per_seed(res, "KD"))
     t2 = C.greater(per_seed(res, "KD+RePr"), per_seed(res, "RePr"))
     rec.claim(C.Claim("repr.table5_3.kd_and_repr_add_up", CLAIMS["repr.table5_3.kd_and_repr_add_up"],
-                      C.all_of([t1.verdict, t2.verdict]), f"KD+RePr − KD: {t1.describe(' pts')}; KD+RePr − RePr: {t2.describe(' pts')}"))
+                      C.all_of([t1.verdict, t2.verdict]),
+                      f"{_stat(cfg)}KD+RePr − KD: {t1.describe(' pts')}; KD+RePr − RePr: {t2.describe(' pts')}"))
     return rec.save()
 
 
@@ -601,13 +715,18 @@ def table5_4(cfg: Config, result: Finals) -> Record:
     table = pd.DataFrame({"error (thesis)": pd.Series(PAPER_TABLE5_4),
                           "error (ours)": pd.Series({k: ours.get(k, "not run") for k in PAPER_TABLE5_4})})
     table.index.name = "scheme"
-    rec.table(table, "table5_4", "Test error (%); ours mean ± sd over seeds.")
+    n_seeds = len(cfg.resnet_seeds)
+    rec.table(table, "table5_4", "Test error (%); ours: " + (f"mean ± sd over {n_seeds} seeds." if n_seeds > 1 else
+                                                              f"one seed ({cfg.resnet_seeds[0]}), no sd (—)."))
+    _baseline(rec, cfg, per_seed(res, "Our Impl", "test_err"), f"ResNet-{cfg.resnet_table_depth} standard",
+              f"{PAPER_TABLE5_4['Our Impl']}% (He et al.: {PAPER_TABLE5_4['Original [He+16b]']}%)", "test error")
     rec.data(res, "table5_4_per_seed")
     tests = {g: C.greater(per_seed(res, g, "test_err"), per_seed(res, "RePr (Ortho)", "test_err"))
              for g in ("Our Impl", "DSD", "BAN", "RePr (Weights)")}
     rec.claim(C.Claim("repr.table5_4.ortho_lowest_error", CLAIMS["repr.table5_4.ortho_lowest_error"],
                       C.all_of([t.verdict for t in tests.values()]),
-                      "; ".join(f"{k} − RePr(Ortho): {t.describe(' pts')}" for k, t in tests.items())
+                      f"test error on {cfg.test_size or 'all'} test images, paired over seeds: "
+                      + "; ".join(f"{k} − RePr(Ortho): {t.describe(' pts')}" for k, t in tests.items())
                       + ("" if len(cfg.resnet_seeds) > 1 else " (one seed: no interval, verdict cannot hold)")))
     return rec.save()
 
@@ -627,7 +746,10 @@ def table5_5(cfg: Config, result: Finals) -> Record:
     table = paper.join(ours, how="outer").sort_index()
     table[list(paper.columns)] = table[list(paper.columns)].astype(object).where(table[list(paper.columns)].notna(), "—")
     table[list(ours.columns)] = table[list(ours.columns)].astype(object).where(table[list(ours.columns)].notna(), "not run")
-    rec.table(table, "table5_5", "Test error (%); ours mean ± sd over seeds; '—': not in the thesis. CIFAR-100 and "
+    seeds = res.groupby(["family", "layers", "scheme"]).seed.nunique()
+    spread = (f"mean ± sd over {seeds.max()} seeds" if seeds.min() > 1 else
+              f"mean ± sd over the seeds ({seeds.min()}–{seeds.max()} per row; '± —': one seed, no sd)")
+    rec.table(table, "table5_5", f"Test error (%); ours: {spread}; '—' in a thesis column: not in the thesis. CIFAR-100 and "
               "DenseNets are not run (no CIFAR-100 here; DenseNets out of the CPU budget).")
     rec.data(res, "table5_5_per_seed")
     van = res[res.family == "vanilla"]
@@ -635,7 +757,8 @@ def table5_5(cfg: Config, result: Finals) -> Record:
                           per_seed(van[van.scheme == "RePr"], f"vanilla|{d}|RePr", "test_err")) for d in sorted(van.layers.unique())}
     rec.claim(C.Claim("repr.table5_5.lower_error_every_depth", CLAIMS["repr.table5_5.lower_error_every_depth"],
                       C.all_of([t.verdict for t in tests.values()]),
-                      "; ".join(f"C^{d}: std − RePr {t.describe(' pts')}" for d, t in tests.items())))
+                      _stat(cfg, "final test error") + "; ".join(f"C^{d}: std − RePr {t.describe(' pts')}"
+                                                                 for d, t in tests.items())))
     return rec.save()
 
 
@@ -643,7 +766,9 @@ def fig5_10(cfg: Config, result: Finals) -> Record:
     """Fig. 5.10: RePr's gain vs the depth of vanilla C^n nets."""
     res = result.rows
     rec = _record(cfg, "fig5_10", "Fig. 5.10: RePr's improvement vs depth of vanilla ConvNets",
-                  "Accuracy improvement of RePr over standard training on vanilla C^n(32) with n layers.")
+                  "Accuracy improvement of RePr over standard training on vanilla C^n(32) with n layers. Ours: final "
+                  f"test accuracy on {cfg.test_size or 'all'} test images, RePr − standard paired per seed, mean over "
+                  f"{len(cfg.seeds)} seeds, error bars ± 1 sd over those seeds; thesis: from its Table 5.5 errors.")
     van = res[res.family == "vanilla"]
     piv = van.pivot_table(index="seed", columns=["layers", "scheme"], values="test_acc")
     depths = sorted(van.layers.unique())
@@ -660,7 +785,8 @@ def fig5_10(cfg: Config, result: Finals) -> Record:
     rec.figure(fig, "fig5_10", gains.reset_index().melt(id_vars="seed", var_name="layers", value_name="gain_pts"))
     t = C.greater(list(gains[depths[-1]]), list(gains[3] if 3 in gains else gains[depths[0]]))
     rec.claim(C.Claim("repr.fig5_10.more_for_deeper", CLAIMS["repr.fig5_10.more_for_deeper"], t.verdict,
-                      f"gain at n={depths[-1]} minus gain at n={3 if 3 in depths else depths[0]}: {t.describe(' pts')}"))
+                      _stat(cfg, "RePr − standard final test accuracy (gain)")
+                      + f"gain at n={depths[-1]} minus gain at n={3 if 3 in depths else depths[0]}: {t.describe(' pts')}"))
     return rec.save()
 
 

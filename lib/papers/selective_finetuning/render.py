@@ -12,10 +12,10 @@ import pandas as pd
 
 from lib import claims as C
 from lib.config import Config
-from lib.distortions import describe
+from lib.distortions import blur_kernel_size, describe
 from lib.papers.selective_finetuning.paper import CLAIMS, NET_LABEL, PAPER_FIG4_OVERLAP, PAPER_TABLE1
 from lib.papers.selective_finetuning.results import EmdReadingsResult, Fig4Result, Fig5Result, Fig6Result, Table1Result
-from lib.report import Record
+from lib.report import Record, noted_accuracies
 
 PAPER = "selective_finetuning"
 COLOURS = {"most": "tab:red", "least": "tab:blue", "all": "tab:green", "baseline": "black"}
@@ -36,7 +36,21 @@ def _record(cfg: Config, artefact: str, title: str, caption: str) -> Record:
     note = _data_note(cfg)
     if note:
         rec.note(note)
+    baselines = noted_accuracies(cfg)
+    if baselines:
+        rec.add_to_scale("our baselines' clean test accuracy: " + ", ".join(
+            f"{NET_LABEL.get(n, n)} {acc:.1f}% ({source})" for n, (acc, source) in baselines.items())
+            + " (the paper does not state its baselines' clean accuracy)")
     return rec
+
+
+def _identity(kind: str, level: float) -> bool:
+    """True where the distortion leaves images unchanged: blur whose 4σ kernel rounds to one tap."""
+    return kind == "blur" and blur_kernel_size(level) == 1
+
+
+def _label(kind: str, level: float) -> str:
+    return describe(kind, level) + (": identity at this σ" if _identity(kind, level) else "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -134,42 +148,41 @@ def fig5(cfg: Config, result: Fig5Result) -> Record:
                   "Classification accuracy on distorted inputs as a function of the number of distorted training "
                   "images used for fine-tuning; most / least: the 25% of each layer's filters most / least "
                   "susceptible; all: every filter of the layers (CIFAR-10 net: both conv layers, classifier "
-                  "untouched; All-Conv: first three conv layers).")
+                  "untouched; All-Conv: first three conv layers). Lines: mean over the seeds; bands: min–max over "
+                  "the seeds (fine-tuning runs); dashed: the baseline before fine-tuning. A blur whose 4σ kernel "
+                  "has one tap (σ=0.25 px) leaves the images unchanged: that panel is marked 'identity at this σ'.")
     panels = list(dict.fromkeys(zip(res.net, res.level.astype(float), res.distortion)))
-    cols = list(dict.fromkeys((n, k) for n, _, k in panels))
-    by_col = {c: [p for p in panels if (p[0], p[2]) == c] for c in cols}
-    width = max(len(v) for v in by_col.values())
-    fig, axes = plt.subplots(len(cols), width, figsize=(3.6 * width, 2.9 * len(cols)), squeeze=False)
-    for i, col in enumerate(cols):
-        for j in range(width):
-            ax = axes[i, j]
-            if j >= len(by_col[col]):
-                ax.axis("off")
-                continue
-            net, level, kind = by_col[col][j]
-            d = res[(res.net == net) & (res.level == level) & (res.distortion == kind)]
-            for which in ("most", "least", "all", "baseline"):
-                g = d[d.which == which].groupby("n").acc
-                m, lo, hi = g.mean() * 100, g.min() * 100, g.max() * 100
-                ax.plot(m.index, m.values, marker="o" if which != "baseline" else None, ms=3, color=COLOURS[which],
-                        ls="--" if which == "baseline" else "-", label=which)
-                if which != "baseline":
-                    ax.fill_between(m.index, lo.values, hi.values, color=COLOURS[which], alpha=0.15)
-            ax.set_xscale("log")
-            ax.set_title(f"{NET_LABEL[net]}, {describe(kind, level)}", fontsize=8)
-            ax.set_xlabel("distorted training images")
-            ax.set_ylabel("test accuracy (%)")
-            ax.grid(alpha=0.3)
-    axes[0, 0].legend(fontsize=7)
-    fig.suptitle(f"lines: mean over {res.seed.nunique()} seeds; bands: min–max", fontsize=9)
+    ncols = min(3, len(panels))
+    nrows = -(-len(panels) // ncols)
+    fig, grid = plt.subplots(nrows, ncols, figsize=(3.9 * ncols, 3.0 * nrows), squeeze=False)
+    axes = list(grid.flat)
+    for ax in axes[len(panels):]:
+        fig.delaxes(ax)
+    for ax, (net, level, kind) in zip(axes, panels):
+        d = res[(res.net == net) & (res.level == level) & (res.distortion == kind)]
+        for which in ("most", "least", "all", "baseline"):
+            g = d[d.which == which].groupby("n").acc
+            m, lo, hi = g.mean() * 100, g.min() * 100, g.max() * 100
+            ax.plot(m.index, m.values, marker="o" if which != "baseline" else None, ms=3, color=COLOURS[which],
+                    ls="--" if which == "baseline" else "-", label=which)
+            if which != "baseline":
+                ax.fill_between(m.index, lo.values, hi.values, color=COLOURS[which], alpha=0.15)
+        ax.set_xscale("log")
+        ax.set_title(f"{NET_LABEL[net]}, {_label(kind, level)}", fontsize=8,
+                     color="tab:red" if _identity(kind, level) else "black")
+        ax.set_xlabel("distorted training images")
+        ax.set_ylabel("test accuracy (%)")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    fig.suptitle(f"lines: mean over {res.seed.nunique()} seeds; bands: min–max over those seeds", fontsize=9)
     fig.tight_layout()
     rec.figure(fig, "fig5", res)
-    if ((res.distortion == "blur") & (res.level < 0.5)).any():
+    if any(_identity(k, lv) for _, lv, k in panels):
         rec.note("Blur σ = 0.25 px with the paper's 4σ kernel rule has a 1-tap kernel: the images are unchanged, "
                  "every EMD is 0, so 'most' and 'least' there are arbitrary (filters by index) and only the "
                  "mildest-level claim uses that panel.")
     summary = (res.groupby(["net", "distortion", "level", "n", "which"]).acc
-               .agg(lambda s: f"{100 * s.mean():.1f} ± {100 * s.std(ddof=1) if len(s) > 1 else 0:.1f}")
+               .agg(lambda s: f"{100 * s.mean():.1f} ± " + (f"{100 * s.std(ddof=1):.1f}" if len(s) > 1 else "—"))
                .unstack("which"))
     rec.table(summary, "fig5_summary", "Test accuracy (%) on distorted images, mean ± sd over seeds.")
     for claim in _fig5_claims(cfg, res):
@@ -200,7 +213,7 @@ def _fig5_claims(cfg: Config, res: pd.DataFrame) -> list[C.Claim]:
         "all filters and the 25% least susceptible, at the moderate distortion levels (paper Fig. 5 columns 1, 3).",
         C.all_of([t.verdict for _, t, _ in tests]),
         f"{C.tally([t.verdict for _, t, _ in tests])}. " + "; ".join(
-            f"{NET_LABEL[c[0]]} {describe(c[1], c[2])} most−{w}: {t.describe(' pts')}" for c, t, w in tests)))
+            f"{NET_LABEL[c[0]]} {_label(c[1], c[2])} most−{w}: {t.describe(' pts')}" for c, t, w in tests)))
     tests = [(c, C.greater(_acc(res, **cond(*c, large), which="all"), _acc(res, **cond(*c, large), which="most"),
                            margin=-1.0)) for c in moderate + strongest]
     out.append(C.Claim(
@@ -209,7 +222,7 @@ def _fig5_claims(cfg: Config, res: pd.DataFrame) -> list[C.Claim]:
         "the most susceptible 25% (all − most > −1 point).",
         C.all_of([t.verdict for _, t in tests]),
         f"{C.tally([t.verdict for _, t in tests])}. " + "; ".join(
-            f"{NET_LABEL[c[0]]} {describe(c[1], c[2])} all−most: {t.describe(' pts')}" for c, t in tests)))
+            f"{NET_LABEL[c[0]]} {_label(c[1], c[2])} all−most: {t.describe(' pts')}" for c, t in tests)))
     tests = [((*c, s), C.greater(_acc(res, **cond(*c, s), which="most"), _acc(res, **cond(*c, s), which="least")))
              for c in moderate + strongest for s in sizes]
     out.append(C.Claim(
@@ -218,7 +231,7 @@ def _fig5_claims(cfg: Config, res: pd.DataFrame) -> list[C.Claim]:
         C.all_of([t.verdict for _, t in tests]),
         f"{C.tally([t.verdict for _, t in tests])} configurations (net × distortion × level × n); "
         f"mean gap most−least {np.mean([t.mean for _, t in tests]):+.2f} points; smallest "
-        + min(((t.mean, f'{NET_LABEL[c[0]]} {describe(c[1], c[2])} n={c[3]}: {t.describe(" pts")}')
+        + min(((t.mean, f'{NET_LABEL[c[0]]} {_label(c[1], c[2])} n={c[3]}: {t.describe(" pts")}')
                for c, t in tests), default=(0, "n/a"))[1]))
     if mildest:
         gains = []
@@ -230,7 +243,7 @@ def _fig5_claims(cfg: Config, res: pd.DataFrame) -> list[C.Claim]:
             "sf.fig5.mild_level_small_gain",
             CLAIMS["sf.fig5.mild_level_small_gain"],
             C.all_of([t.verdict for *_, t in gains]),
-            "; ".join(f"{NET_LABEL[c[0]]} {describe(c[1], c[2])}: best ({w}, n={large}) − baseline "
+            "; ".join(f"{NET_LABEL[c[0]]} {_label(c[1], c[2])}: best ({w}, n={large}) − baseline "
                       f"{t.describe(' pts')}" for c, w, t in gains)))
     return out
 
@@ -262,7 +275,7 @@ def fig6(cfg: Config, res: Fig6Result) -> Record:
             for (y, x), v in np.ndenumerate(m.numpy())]
     rec.figure(fig, "fig6", pd.DataFrame(rows))
     table = (sums.groupby(["model", "layer"]).mean_sum
-             .agg(lambda s: f"{s.mean():.0f} ± {s.std(ddof=1) if len(s) > 1 else 0:.0f}").unstack("layer"))
+             .agg(lambda s: f"{s.mean():.0f} ± " + (f"{s.std(ddof=1):.0f}" if len(s) > 1 else "—")).unstack("layer"))
     rec.table(table, "fig6_sums", f"Sum of the Hamming map per image, mean over {cfg.fig6_eval} test images "
               "(± sd over fine-tuning seeds).")
     rec.data(sums, "fig6_sums_per_seed")
