@@ -587,11 +587,13 @@ def fig4_1_4_2(cfg: Config, f1: Fig4_1, fig4_2: Fig4_2) -> Record:
     vmax = max(float(torch.stack(diff_pd + diff_wd).max()), 1e-6)
     for i in range(n):
         c, dfl, hv = f1.clean[i], f1.deflected[i], f1.heavy[i]
-        _show(axes[i, 0], c, f"clean ({f1.classes[int(f1.labels[i])]})")
-        _show(axes[i, 1], dfl, f"PD, K={k}")
-        _show(axes[i, 2], hv, f"PD, K={10 * k}")
-        im = _show(axes[i, 3], diff_pd[i], f"|clean − PD| (K={10 * k})", "magma", 0, vmax)
-        _show(axes[i, 4], diff_wd[i], f"|clean − WD(PD)| (K={10 * k})", "magma", 0, vmax)
+        head = i == 0   # column titles on the first row; the class names the row
+        _show(axes[i, 0], c, "clean" if head else "")
+        axes[i, 0].set_ylabel(f1.classes[int(f1.labels[i])], fontsize=8)
+        _show(axes[i, 1], dfl, f"PD, K={k}" if head else "")
+        _show(axes[i, 2], hv, f"PD, K={10 * k}" if head else "")
+        im = _show(axes[i, 3], diff_pd[i], f"|clean − PD|, K={10 * k}" if head else "", "magma", 0, vmax)
+        _show(axes[i, 4], diff_wd[i], f"|clean − WD(PD)|, K={10 * k}" if head else "", "magma", 0, vmax)
     fig.colorbar(im, ax=axes[:, 3:], shrink=0.7, label="|difference| summed over RGB ([0, 1] pixel scale)")
     diffs = pd.DataFrame({"image": range(n), "changed_values_K": [int((f1.clean[i] != f1.deflected[i]).sum()) for i in range(n)],
                           "mean_abs_change_pd": [float((f1.clean[i] - f1.deflected[i]).abs().mean()) for i in range(n)],
