@@ -44,7 +44,7 @@ PARAMS = Params(
     # -- the proxy pretraining (PRETRAINED='proxy')
     PROXY_POOL=Param(int, "source images of the proxy pretraining, disjoint from the probe-training images",
                      smoke=200, quick=20000, min=10),
-    PROXY_EPOCHS=Param(int, "proxy pretraining epochs (crop + flip, Adam one-cycle, batch 128)", smoke=1, quick=3,
+    PROXY_EPOCHS=Param(int, "proxy pretraining epochs (crop + flip, Adam one-cycle, batch 128)", smoke=1, quick=2,
                        min=1),
     PROXY_LR=Param(dict[str, float], "proxy pretraining peak Adam learning rate per family (resnet | vgg | alexnet); "
                                      "VGG without BatchNorm stalls at chance with 2e-3 in this budget",

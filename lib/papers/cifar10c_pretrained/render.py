@@ -547,11 +547,12 @@ def diag_scale(cfg: Config, result: StudyResult) -> Record:
     axes[1].set_yscale("log")
     axes[1].set_ylabel("mean cross-entropy (log scale)")
     for ax in axes:
-        ax.set_xticks(x, labels, fontsize=7)
-        ax.legend(fontsize=7)
+        ax.set_xticks(x, [lab.replace("\n", " ") for lab in labels], fontsize=7, rotation=40, ha="right")
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=4, fontsize=8, frameon=False)
     fig.suptitle("Last-epoch heads on the diagnosis subset; NP: no pretraining, P: with pretraining"
                  + (f" ({PROXY_LABEL})" if result.proxy else "") + "; dotted: chance", fontsize=8)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     rec.figure(fig, "diag_scale", d)
     table = ours.copy()
     for col in ("clean_acc", "scaled_acc", "unscaled_acc"):
