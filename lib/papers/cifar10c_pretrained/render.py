@@ -34,6 +34,7 @@ from lib.papers.cifar10c_pretrained.paper import (
     MEAN_P_RESNET_CLEAN,
     PROXY_LABEL,
     RESNETS,
+    SCALE,
     TABLE2,
     TABLE3,
     VGGS,
@@ -73,6 +74,7 @@ def _record(cfg: Config, result: StudyResult | None, artefact: str, title: str, 
     rec = Record(cfg, artefact, title, caption)
     if result is not None:
         if result.proxy:
+            rec.scale = SCALE.format(**cfg.params) + f" ({PROXY_LABEL})"
             rec.note(f"STAND-IN, NOT IMAGENET: the 'with pretraining' arm uses backbones trained on a disjoint pool of "
                      f"{result.info['sizes']['proxy_pool']} CIFAR-10 training images (in-domain supervised pretraining "
                      "at width {:g}); it says nothing about ImageNet features. The paper profile loads torchvision's "
