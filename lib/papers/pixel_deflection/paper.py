@@ -75,8 +75,10 @@ CLAIMS = {
         "Recovery is similar across classifiers (mean defended single-run accuracy over the attacks within ±10 "
         "points for every pair).",
     "pd.t4_2_5.attacks_below_50_all": "Every attack cuts every classifier's accuracy below 50%.",
-    "pd.t4_6.dwt_highest": "Among our rows PD + R-CAM + DWT has the highest destruction rate.",
-    "pd.t4_6.rcam_helps": "R-CAM-guided deflection destroys more adversarials than uniform deflection.",
+    "pd.t4_6.dwt_highest": ("Among our rows PD + R-CAM + DWT has the highest destruction rate "
+                            "(read as: typically, over the attack × row comparisons)."),
+    "pd.t4_6.rcam_helps": ("R-CAM-guided deflection destroys more adversarials than uniform deflection "
+                           "(read as: typically, i.e. for most attacks and significantly against none)."),
     "pd.t4_7.pd_wd_beats_jpeg_wd": "PD+WD beats JPEG alone and WD alone on attacked images.",
     "pd.t4_7.jpeg_hurts": "Adding JPEG on top of PD+WD lowers accuracy.",
     "pd.t4_8.bayes_best": "BayesShrink beats hard thresholding, VisuShrink and SUREShrink.",
@@ -103,7 +105,8 @@ CLAIMS = {
     "pd.t4_1.adaptive_beyond_thesis":
         "Beyond the thesis: the defence keeps most accuracy (single run above 50%) against an adaptive attacker"
         " (BPDA + EOT) at the C&W budget.",
-    "pd.t4_6.beats_baselines": "PD + R-CAM + DWT beats the other input transformations (re-measured here).",
+    "pd.t4_6.beats_baselines": ("PD + R-CAM + DWT beats the other input transformations (re-measured here; "
+                                "read as: typically, over the attack × transformation comparisons)."),
 }
 
 # One line of scale for the reports (lib.report formats it with the run's parameters, lib.index shows it;

@@ -31,7 +31,7 @@ CLAIMS = {
         "distance between sharp and noisy activations) in each of the first three layers.",
     "sf.fig6.most_slightly_more_invariant":
         "The model fine-tuned on the most susceptible filters is (slightly) more invariant than the one "
-        "fine-tuned on all filters.",
+        "fine-tuned on all filters (read as: in each of the first three layers; one layer against fails it).",
     "sf.table1.above_chance":
         "Non-associative (exemplar) rankings match the associative top-25% far above chance, in most of the "
         "layer × feature × distance cells (here: exact hypergeometric test pooled over seeds, p < 0.01).",

@@ -289,14 +289,16 @@ def fig6(cfg: Config, res: Fig6Result) -> Record:
         "sf.fig6.finetuned_more_invariant",
         CLAIMS["sf.fig6.finetuned_more_invariant"],
         C.all_of([t.verdict for *_, t in tests]),
-        "; ".join(f"{layer} baseline−{m}: {t.describe()}" for m, layer, t in tests)))
+        "; ".join(f"{layer} baseline−{m}: {t.describe()}" for m, layer, t in tests),
+        parts=tuple((f"{layer} baseline−{m}", t.verdict, t.describe()) for m, layer, t in tests)))
     tests = [(layer, C.greater(per_seed("all fine-tuned", layer), per_seed("most fine-tuned", layer)))
              for layer in layers]
     rec.claim(C.Claim(
         "sf.fig6.most_slightly_more_invariant",
         CLAIMS["sf.fig6.most_slightly_more_invariant"],
         C.all_of([t.verdict for _, t in tests]),
-        "; ".join(f"{layer} all−most: {t.describe()}" for layer, t in tests)))
+        "; ".join(f"{layer} all−most: {t.describe()}" for layer, t in tests),
+        parts=tuple((f"{layer} all−most", t.verdict, t.describe()) for layer, t in tests)))
     return rec.save()
 
 
