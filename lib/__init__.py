@@ -29,7 +29,6 @@ Map (modules by concern):
 import os
 from importlib import import_module
 from pathlib import Path
-from types import ModuleType
 
 if os.environ.get("REPRO_ROOT") and Path(os.environ["REPRO_ROOT"]).resolve() != Path(__file__).resolve().parent.parent:
     raise ImportError(f"this kernel imported lib from {Path(__file__).resolve().parent}, but runall.py runs the "
@@ -41,8 +40,16 @@ __all__ = ["paths", "config", "params", "repro", "progress", "cache", "data", "d
            "corruptions", "cifar10c"]
 
 
-def __getattr__(name: str) -> ModuleType:
-    """Import submodules lazily so `import lib` stays cheap and `lib.data` etc. just work."""
+# Functions other code relies on by these names, wherever they live (issue 13): `lib.corrupt(images,
+# name, severity, seed=0)` (CIFAR-10-C, uint8 [N, 32, 32, 3] in and out) and `lib.torchvision_arch(name,
+# width=1.0, num_classes=10)` (torchvision's topology and state_dict keys at width 1).
+_FUNCTIONS = {"corrupt": "corruptions", "torchvision_arch": "papers.cifar10c_pretrained.archs"}
+
+
+def __getattr__(name: str):
+    """Import submodules (and the `_FUNCTIONS`) lazily so `import lib` stays cheap and `lib.data` etc. just work."""
     if name in __all__ or name in ("runner", "index", "overview", "bench"):
         return import_module(f"{__name__}.{name}")
+    if name in _FUNCTIONS:
+        return getattr(import_module(f"{__name__}.{_FUNCTIONS[name]}"), name)
     raise AttributeError(f"module 'lib' has no attribute {name!r}")

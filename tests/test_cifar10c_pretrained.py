@@ -278,3 +278,14 @@ def test_spearman_aggregate_and_diagnosis_verdict():
     assert verdict is C.Verdict.HOLDS and len(parts) == 12
     diag["unscaled_acc"] = 0.6 + 0.01 * diag.seed
     assert render.diagnosis_verdict(diag)[0] is C.Verdict.FAILS
+
+
+def test_lib_exposes_the_names_other_tests_rely_on() -> None:
+    import lib
+    from lib import corruptions
+    from lib.papers.cifar10c_pretrained import archs
+
+    assert lib.corrupt is corruptions.corrupt and lib.torchvision_arch is archs.torchvision_arch
+    x = np.zeros((2, 32, 32, 3), dtype=np.uint8) + 128
+    out = lib.corrupt(x, "brightness", 3, seed=0)
+    assert out.dtype == np.uint8 and out.shape == x.shape and out.mean() > x.mean()
