@@ -155,3 +155,10 @@ def test_the_index_shows_the_overview_near_the_top(tmp_path: Path) -> None:
         assert 'href="overview.png"' in page and "overview.csv" in page and "overview.pdf" in page
         assert "Points per paper: alpha 8" in page
         assert "#overview" in (site / "alpha" / f"index.{ext}").read_text()
+
+
+def test_units_a_record_states_per_column_keep_loss_out_of_the_percent_panel() -> None:
+    text = "model,loss (paper),loss (ours),acc (%) (paper),acc (%) (ours)\nResNet18,4430,2.18,13.3,20.9\n"
+    table = {"name": "t", "caption": "Loss and accuracy (%)", "units": {"loss": "cross-entropy", "acc (%)": "%"}}
+    pairs = overview.table_pairs("p", "a", table, {}, text, overview.Counter())
+    assert [(p.column, p.unit) for p in pairs] == [("loss", "cross-entropy"), ("acc (%)", PERCENT)]

@@ -451,6 +451,8 @@ def table3(cfg: Config, result: StudyResult) -> Record:
     ours, paper = pd.DataFrame(ours_rows, index=idx), pd.DataFrame(paper_rows, index=idx)
     rec.table(ours, "table3", "Loss (mean cross-entropy per image) and accuracy (%), paper beside ours (mean over "
               "seeds, last epoch).", paper=paper)
+    # units per column (lib.overview reads them): the caption's "(%)" must not make the losses percentages
+    rec.tables[-1]["units"] = {"loss": "cross-entropy (nats per image)", "acc (%)": "%"}
     detail = fin.groupby(["arch", "arm"]).agg(
         clean_acc=("clean_acc", lambda v: _mean_sd(v, ".2f")), c_acc=("c_acc", lambda v: _mean_sd(v, ".2f")),
         best_clean_acc=("best_clean_acc", lambda v: _mean_sd(v, ".2f")),
