@@ -540,3 +540,16 @@ def test_render_html_drops_progress_bars_and_keeps_other_output(tmp_path: Path) 
     assert "it/s" not in page and "17/17" not in page
     assert "UserWarning: kept" in page and "[repr] profile=quick" in page
     assert len(nb.cells[0].outputs) == 4  # the executed notebook itself keeps everything
+
+
+def test_draft_papers_are_left_out_of_a_full_run_but_not_of_smoke_or_only(tmp_path: Path) -> None:
+    from lib.runner.manifest import load_manifest, select
+
+    path = tmp_path / "manifest.yaml"
+    path.write_text("profiles: {smoke: {}, quick: {}}\npapers:\n"
+                    "  a:\n    notebooks:\n      - {name: 01_x, artefacts: [x], outputs: [x.json]}\n"
+                    "  b:\n    draft: not verified\n    notebooks:\n      - {name: 01_y, artefacts: [y], outputs: [y.json]}\n")
+    manifest = load_manifest(path)
+    assert [nb.paper for nb in select(manifest, [], "quick")] == ["a"]
+    assert [nb.paper for nb in select(manifest, [], "smoke")] == ["a", "b"]
+    assert [nb.paper for nb in select(manifest, ["b"], "quick")] == ["b"]

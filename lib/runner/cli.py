@@ -181,7 +181,12 @@ def _prepare(args: argparse.Namespace, layout: Layout) -> tuple[Manifest, list[J
     if args.profile not in manifest.profiles:
         raise UsageError(f"unknown profile {args.profile!r}; valid profiles: "
                          f"{', '.join(manifest.profiles)}")
-    specs = select(manifest, args.only)
+    specs = select(manifest, args.only, args.profile)
+    drafts = sorted(p for p, info in manifest.papers.items() if info.get("draft")
+                    and not args.only and args.profile != "smoke")
+    for paper in drafts:
+        print(f"runall: leaving out draft paper {paper} ({manifest.papers[paper]['draft']}); "
+              f"run it with --only {paper}", file=sys.stderr)
     return manifest, plan(specs, args, layout, pub.read_report_manifest(layout.report_manifest))
 
 
@@ -191,7 +196,7 @@ def _locked_run(args: argparse.Namespace, layout: Layout, manifest: Manifest) ->
     for line in publisher.recover():
         print(f"runall: {line}", file=sys.stderr)
     try:
-        jobs = plan(select(manifest, args.only), args, layout, publisher.read())
+        jobs = plan(select(manifest, args.only, args.profile), args, layout, publisher.read())
         papers = sorted({job.spec.paper for job in jobs})
         errors = pub.check_writable([layout.reports, *(layout.reports / p for p in papers),
                                      *(layout.reports / p / "logs" for p in papers), layout.build])

@@ -94,7 +94,9 @@ class Manifest:
 
     Attributes:
         profiles: Profile name -> settings (`cell_timeout_s`).
-        papers: Paper id -> `{"title": ..., "citation": ...}`.
+        papers: Paper id -> `{"title": ..., "citation": ..., "draft": ...}`; `draft` (a reason, or "") marks
+            a paper whose quick/paper runs are not yet verified: a run without `--only` leaves it out
+            except under the smoke profile.
         notebooks: Every notebook, in manifest order.
     """
 
@@ -122,7 +124,8 @@ def load_manifest(path: Path) -> Manifest:
     papers: dict[str, dict[str, str]] = {}
     notebooks: list[NotebookSpec] = []
     for paper, info in (raw.get("papers") or {}).items():
-        papers[paper] = {"title": info.get("title", ""), "citation": info.get("citation", "")}
+        papers[paper] = {"title": info.get("title", ""), "citation": info.get("citation", ""),
+                         "draft": str(info.get("draft") or "")}
         notebooks += [_notebook_spec(paper, entry, path) for entry in info.get("notebooks") or []]
     return Manifest(dict(raw.get("profiles") or {}), papers, tuple(notebooks))
 
@@ -144,12 +147,14 @@ def _notebook_spec(paper: str, entry: dict[str, Any], path: Path) -> NotebookSpe
     )
 
 
-def select(manifest: Manifest, only: list[str]) -> list[NotebookSpec]:
+def select(manifest: Manifest, only: list[str], profile: str = "smoke") -> list[NotebookSpec]:
     """The notebooks chosen by `--only PAPER[/ARTEFACT]` options, in manifest order.
 
     Args:
         manifest: The parsed manifest.
-        only: `--only` values; empty selects every notebook.
+        only: `--only` values; empty selects every notebook, except those of draft papers under any
+            profile but smoke (name a draft paper with `--only` to run it).
+        profile: The profile of the run.
 
     Returns:
         The selected notebooks, each once.
@@ -158,7 +163,8 @@ def select(manifest: Manifest, only: list[str]) -> list[NotebookSpec]:
         UsageError: An unknown paper or artefact; the message lists the valid ones.
     """
     if not only:
-        return list(manifest.notebooks)
+        return [nb for nb in manifest.notebooks
+                if profile == "smoke" or not manifest.papers.get(nb.paper, {}).get("draft")]
     chosen: set[str] = set()
     errors: list[str] = []
     for item in only:
