@@ -81,7 +81,8 @@ def test_smoke_outputs_and_claims(smoke_run, paper, nb):
         assert "{cfg." not in text and "{res." not in text, "an unformatted placeholder (missing f-prefix) in a record"
         record = json.loads(text)
         assert record["profile"] == "smoke" and record["data"]["source"] == "synthetic"
-        assert record["claims"], "every artefact states the claims it tests"
+        if not MANIFEST["papers"][paper].get("draft"):   # a draft paper (manifest) may still lack some claims
+            assert record["claims"], "every artefact states the claims it tests"
         for claim in record["claims"]:
             assert claim["verdict"] in VERDICTS and claim["evidence"] and claim["text"]
         for f in record["files"]:

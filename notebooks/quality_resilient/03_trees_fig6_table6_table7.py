@@ -33,12 +33,6 @@ from lib.papers.quality_resilient import protocol, render
 cfg = lib.config.resolve("quality_resilient", globals())
 
 # %% [markdown]
-# ## Fig. 6: the structures (a schematic)
-
-# %%
-render.fig6(cfg)
-
-# %% [markdown]
 # ## Tables 6–7: AUC and parameters per branch point (with VGG-16's analytic parameter column)
 
 # %%
@@ -47,3 +41,9 @@ render.table6(cfg, trees)
 
 # %%
 render.table7(cfg, trees)
+
+# %% [markdown]
+# ## Fig. 6: the structures (a schematic)
+
+# %%
+render.fig6(cfg)
