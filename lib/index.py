@@ -233,18 +233,9 @@ def collect(reports_dir: Path, report: dict[str, Any]) -> list[Artefact]:
         paper = entry.get("paper") or key.split("/", 1)[0]
         run = entry if entry.get("status") == "ok" else entry.get("last_good")
         for artefact in entry.get("artefacts") or []:
-            record = _read_json(reports_dir / paper / f"{artefact}.json") if run else None
+            record = overview.read_json(reports_dir / paper / f"{artefact}.json") if run else None
             artefacts.append(Artefact(paper, artefact, entry, run, record))
     return artefacts
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    """A JSON object from `path`, or None when it is missing or unreadable."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def _href(target: str, page_dir: str) -> str:
@@ -1038,7 +1029,7 @@ def build(reports_dir: Path) -> None:
         reports_dir: The reports folder holding `manifest.json` (a missing manifest gives empty
             pages) and `<paper>/<artefact>.json` records.
     """
-    report = _read_json(reports_dir / "manifest.json") or {}
+    report = overview.read_json(reports_dir / "manifest.json") or {}
     artefacts = collect(reports_dir, report)
     written = overview.write(reports_dir, [a.record for a in artefacts if a.record]) if reports_dir.is_dir() else None
     for ext in ("md", "html"):

@@ -198,7 +198,8 @@ def _resolve(values: list[float]) -> str | None:
     return FRACTION if top <= 1 else PERCENT if top <= 100 else None
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
+def read_json(path: Path) -> dict[str, Any] | None:
+    """A JSON object from `path`, or None when it is missing, unreadable or not an object (`lib.index` uses it too)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -270,7 +271,7 @@ def collect(reports_dir: Path, records: list[dict[str, Any]] | None = None) -> O
         The pairs and what was left out; tables whose CSV cannot be read are skipped.
     """
     if records is None:
-        records = [r for r in (_read_json(p) for p in sorted(reports_dir.glob("*/*.json"))) if r]
+        records = [r for r in (read_json(p) for p in sorted(reports_dir.glob("*/*.json"))) if r]
     found = Overview()
     for record in records:
         if not isinstance(record.get("tables"), list) or not record.get("paper"):
