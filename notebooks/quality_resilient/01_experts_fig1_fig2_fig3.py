@@ -45,7 +45,7 @@ render.fig2(cfg, curves)
 # ## Fig. 1: one test image, clean and distorted, with each model's prediction
 
 # %%
-render.fig1(cfg, protocol.run_fig1(cfg))
+render.fig1(cfg, protocol.run_fig1(cfg), curves)
 
 # %% [markdown]
 # ## Fig. 3: Conv5_1 neurons (activation maximisation) and the share of channels that stop firing

@@ -46,4 +46,4 @@ render.table7(cfg, trees)
 # ## Fig. 6: the structures (a schematic)
 
 # %%
-render.fig6(cfg)
+render.fig6(cfg, trees)

@@ -107,6 +107,14 @@ CLAIMS = {
              "parameters.",
     "QR-19": "The Avg Params column follows from VGG-16's layer sizes (TreeNet: below + 3 × above + gate; "
              "Inverted: 3 × below + above + gate).",
+    "QR-F1": "Fig. 1's reading, at the figure's level on the whole test set: M_clean fails on distorted images "
+             "(accuracy more than 5 pp below its clean accuracy on noise and on blur), each fine-tuned network "
+             "works on its own distortion (beats M_clean there) and only there (below the other specialist on the "
+             "other distortion), and M_mix performs well on all three conditions (within 2 pp of the best of "
+             "M_clean, M_noise, M_blur on clean, noise and blur).",
+    "QR-F6": "Fig. 6's structures as drawn: the networks built for (c) TreeNet and (d) Inverted-TreeNet share exactly "
+             "the green layers, so their unique parameters equal below + 3 × above + gate (TreeNet) and 3 × below + "
+             "above + gate (Inverted-TreeNet), counted from the built modules.",
     "QR-20": "Fine-tuning 'turns off' Conv5_1 neurons: more Conv5_1 channels never fire in M_noise/M_blur than "
              "in M_clean.",
 }

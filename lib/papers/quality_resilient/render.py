@@ -318,8 +318,9 @@ def table1(cfg: Config, result: GateResult) -> Record:
 # Fig. 1
 
 
-def fig1(cfg: Config, result: ExamplesResult) -> Record:
-    """One test image clean / noisy / blurred with each model's prediction (Fig. 1)."""
+def fig1(cfg: Config, result: ExamplesResult, curves: CurvesResult) -> Record:
+    """One test image clean / noisy / blurred with each model's prediction (Fig. 1); its reading (QR-F1) is
+    judged on the whole test set at the same level from `curves`, not on the one image shown."""
     rec = _record(cfg, "fig1", "Fig. 1: example predictions under distortion", P.CAPTIONS["fig1"])
     models = [c for c in result.rows.columns if c.startswith("M_")]
     fig, axes = plt.subplots(3, 1 + len(models), figsize=(2.4 + 1.4 * len(models), 6.4),
@@ -343,7 +344,36 @@ def fig1(cfg: Config, result: ExamplesResult) -> Record:
     fig.tight_layout()
     rec.figure(fig, "fig1", result.rows)
     rec.note(f"Picked: {result.rule}.")
+    rec.claim(_fig1_claim(curves, cfg.p.FIG1_LEVEL))
     return rec.save()
+
+
+def _fig1_claim(curves: CurvesResult, level_index: int) -> C.Claim:
+    """QR-F1 from the test accuracies (fractions) of every seed at level index `level_index` (and 0: clean)."""
+    r = curves.rows
+
+    def acc(model: str, kind: str, index: int) -> np.ndarray:
+        d = r[(r.model == model) & (r.kind == kind) & (r.level_index == index)].sort_values("seed")
+        return 100 * d.acc.to_numpy()
+
+    cond = {"clean": ("noise", 0), "noise": ("noise", level_index), "blur": ("blur", level_index)}
+    a = {(m, c): acc(m, *cond[c]) for m in ("M_clean", "M_noise", "M_blur", "M_mix") for c in cond}
+    parts = [
+        ("M_clean: clean − noise − 5 pp", C.greater(a["M_clean", "clean"], a["M_clean", "noise"], margin=5.0)),
+        ("M_clean: clean − blur − 5 pp", C.greater(a["M_clean", "clean"], a["M_clean", "blur"], margin=5.0)),
+        ("noise: M_noise − M_clean", C.greater(a["M_noise", "noise"], a["M_clean", "noise"])),
+        ("blur: M_blur − M_clean", C.greater(a["M_blur", "blur"], a["M_clean", "blur"])),
+        ("blur: M_blur − M_noise (M_noise only on noise)", C.greater(a["M_blur", "blur"], a["M_noise", "blur"])),
+        ("noise: M_noise − M_blur (M_blur only on blur)", C.greater(a["M_noise", "noise"], a["M_blur", "noise"])),
+    ]
+    for c in cond:
+        best = np.max([a[m, c] for m in ("M_clean", "M_noise", "M_blur")], axis=0)
+        parts.append((f"{c}: M_mix − best expert + 2 pp", C.greater(a["M_mix", c] + 2.0, best)))
+    levels = {k: curves.levels[k][level_index] for k in ("noise", "blur")}
+    claim = _claim_parts("QR-F1", parts, unit=" pp")
+    return C.Claim(claim.id, claim.text, claim.verdict, f"At AWGN σ {levels['noise']:.3g} (0–255) and blur σ "
+                   f"{levels['blur']:.3g} px, {curves.test_size} test images per condition, accuracies in %: "
+                   + claim.evidence, claim.parts)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -393,8 +423,9 @@ def fig3(cfg: Config, result: NeuronsResult) -> Record:
 # Fig. 6
 
 
-def fig6(cfg: Config) -> Record:
-    """A schematic of the four structures (Fig. 6 is a diagram in the paper)."""
+def fig6(cfg: Config, trees: TreesResult) -> Record:
+    """A schematic of the four structures (Fig. 6 is a diagram in the paper), with QR-F6: the structures
+    built for Tables 6–7 (`trees`) have the parameter counts the drawing implies."""
     rec = Record(cfg, "fig6", "Fig. 6: structures of the ensemble methods (schematic)", P.CAPTIONS["fig6"])
     fig, axes = plt.subplots(1, 4, figsize=(13, 3.6))
     grey, green, gate_c = "#bdbdbd", "#8fd18f", "#f4c27a"
@@ -438,7 +469,32 @@ def fig6(cfg: Config) -> Record:
                                           "structure": ["M_avg", "M_mix", "TreeNet", "Inverted-TreeNet"]}))
     rec.note("Drawn as a schematic: the paper's Fig. 6 is a diagram with no data. Grey: layers trained on one "
              "distortion type; green: shared layers; orange: the gating network of Table 1.")
+    rec.claim(_fig6_claim(trees))
     return rec.save()
+
+
+def _fig6_claim(trees: TreesResult) -> C.Claim:
+    """QR-F6: each built TreeNet / Inverted-TreeNet's parameter count against the drawing's formula, from the
+    per-layer counts of one network (`slim_layers`, in forward order) and the gate (M_mix row − 3 networks)."""
+    layers = trees.slim_layers.layer.tolist()
+    per_layer = trees.slim_layers.params.to_numpy()
+    r = trees.rows
+    mix = r[(r.structure == "mix")].params
+    if mix.empty or not r.structure.isin(["tree", "inverted"]).any():
+        return C.Claim("QR-F6", P.CLAIMS["QR-F6"], C.Verdict.NOT_RUN, "no TreeNet / Inverted-TreeNet built in this run")
+    gate = int(mix.iloc[0]) - 3 * int(per_layer.sum())
+    parts = []
+    for row in r[r.structure.isin(["tree", "inverted"])].itertuples():
+        k = layers.index(row.branch)
+        below, above = int(per_layer[:k].sum()), int(per_layer[k:].sum())
+        want = below + 3 * above + gate if row.structure == "tree" else 3 * below + above + gate
+        name = f"{'TreeNet' if row.structure == 'tree' else 'Inverted'}@{P.BRANCH_LABEL[row.branch]}"
+        parts.append((name, C.Verdict.HOLDS if int(row.params) == want else C.Verdict.FAILS,
+                      f"built {int(row.params):,} vs drawn {want:,}"))
+    verdicts = [v for _, v, _ in parts]
+    return C.Claim("QR-F6", P.CLAIMS["QR-F6"], C.all_of(verdicts),
+                   f"{C.tally(verdicts)} structures match (gate {gate:,} parameters, network {int(per_layer.sum()):,}); "
+                   + "; ".join(f"{n}: {e}" for n, _, e in parts), tuple(parts))
 
 
 # ---------------------------------------------------------------------------------------------
