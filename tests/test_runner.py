@@ -553,3 +553,24 @@ def test_draft_papers_are_left_out_of_a_full_run_but_not_of_smoke_or_only(tmp_pa
     assert [nb.paper for nb in select(manifest, [], "quick")] == ["a"]
     assert [nb.paper for nb in select(manifest, [], "smoke")] == ["a", "b"]
     assert [nb.paper for nb in select(manifest, ["b"], "quick")] == ["b"]
+
+
+def test_paper_profile_data_names_are_found_where_their_loaders_read_them(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """caltech101 and the VGG-16 checkpoint count as present only when their files are where the paper
+    profile reads them; an unknown name is always absent."""
+    from lib.runner import plan
+
+    monkeypatch.setenv("REPRO_DATA_ROOT", str(tmp_path / "data"))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setattr(plan.paths, "SHARED_DATA", tmp_path / "shared")
+    assert not plan.data_available("caltech101")
+    assert not plan.data_available("vgg16_imagenet_weights")
+    (tmp_path / "shared" / "caltech101").mkdir(parents=True)
+    assert plan.data_available("caltech101")
+    ckpt = tmp_path / "torch" / "hub" / "checkpoints" / "vgg16-397923af.pth"
+    ckpt.parent.mkdir(parents=True)
+    assert not plan.data_available("vgg16_imagenet_weights")   # the folder alone is not the file
+    ckpt.write_bytes(b"x")
+    assert plan.data_available("vgg16_imagenet_weights")
+    assert not plan.data_available("no_such_dataset")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,10 @@ def data_available(name: str) -> bool:
     (torchvision's `cifar-10-batches-py` under `lib.paths.data_root()`, with its official test set;
     the JPEG training archive in ../shared/data serves the quick profile, not this one) and
     `cifar100` (`cifar-100-python` there), `imagenet` (`imagenet/val/<wnid>/` there, the `paper`
-    profile of pixel deflection; DATA="imagenet" reads it). Every other name counts as absent, so
+    profile of pixel deflection; DATA="imagenet" reads it), `caltech101` (a `caltech101/` image folder
+    there or in ../shared/data, the `paper` profile of quality_resilient) and `vgg16_imagenet_weights`
+    (torchvision's `vgg16-397923af.pth` in torch hub's `checkpoints/` folder, `$TORCH_HOME/hub` or
+    `~/.cache/torch/hub`; never downloaded). Every other name counts as absent, so
     under the `paper` profile a notebook that needs it is recorded `skipped-data`. Extend this
     function when a dataset gets a known location.
 
@@ -78,7 +82,18 @@ def data_available(name: str) -> bool:
         return (paths.data_root() / "cifar-100-python").is_dir()
     if name == "imagenet":
         return (paths.data_root() / "imagenet" / "val").is_dir()
+    if name == "caltech101":
+        return any((root / "caltech101").is_dir() for root in (paths.data_root(), paths.SHARED_DATA))
+    if name == "vgg16_imagenet_weights":
+        return (torch_hub_dir() / "checkpoints" / "vgg16-397923af.pth").is_file()
     return False
+
+
+def torch_hub_dir() -> Path:
+    """torch hub's folder as `torch.hub.get_dir()` resolves it without importing torch: `$TORCH_HOME/hub`,
+    else `$XDG_CACHE_HOME/torch/hub`, else `~/.cache/torch/hub`."""
+    home = os.environ.get("TORCH_HOME") or os.path.join(os.environ.get("XDG_CACHE_HOME", "~/.cache"), "torch")
+    return Path(home).expanduser() / "hub"
 
 
 @dataclass
