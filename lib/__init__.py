@@ -25,6 +25,7 @@ Map (modules by concern):
     overview     the index's paper-vs-ours figure and CSV (every number a paper prints beside ours)
     zoo          reference CIFAR-10 classifiers with cards (zoo/), loaded when they match; zoo_page renders them
     jpeg         semantic (variable-quality) JPEG at a reference file size: msroi_jpeg, three encoders
+    iqa          image-quality metrics on BT.601 luma as VQMT computes them (PSNR(-S), SSIM, MS-SSIM, VIFP, PSNR-HVS(-M))
     bench        speed benchmarks: ratios against baselines run in the same process
 """
 import os
@@ -38,7 +39,7 @@ if os.environ.get("REPRO_ROOT") and Path(os.environ["REPRO_ROOT"]).resolve() != 
 
 __all__ = ["paths", "config", "params", "repro", "progress", "cache", "data", "distortions", "models", "attacks",
            "metrics", "cca", "train", "claims", "report", "papers", "zoo",
-           "corruptions", "cifar10c", "jpeg"]
+           "corruptions", "cifar10c", "jpeg", "iqa"]
 
 
 # Functions other code relies on by these names, wherever they live (issue 13): `lib.corrupt(images,
