@@ -200,6 +200,22 @@ def test_jpeg_at_size_matches_a_target_and_reports_its_quality() -> None:
     assert integer.quality == 60.0
 
 
+def test_size_search_converges_in_few_encodes_and_reports_jumps() -> None:
+    calls = []
+
+    def smooth(k: float) -> bytes:                        # size = 1000·exp(k/20) bytes, increasing in k
+        calls.append(k)
+        return b"x" * int(1000 * np.exp(k / 20))
+
+    data, knob, n = jpeg._bisect_size(smooth, 1.0, 100.0, 3000, 0.01, "test", "k", guess=50.0)
+    assert abs(len(data) / 3000 - 1) <= 0.005 and abs(knob - 20 * np.log(3)) < 0.5
+    assert n == len(set(calls)) <= 10
+    step = lambda k: b"x" * (1000 if k < 50 else 1600)     # noqa: E731  (no knob reaches 1500 ± 1%)
+    with pytest.raises(jpeg.SizeMatchError, match="closest was 1600 B") as err:
+        jpeg._bisect_size(step, 1.0, 100.0, 1500, 0.01, "test", "k")
+    assert err.value.closest_bytes == 1600 and 50 <= err.value.closest_knob <= 51
+
+
 # ----------------------------------------------------------------------------------- errors
 
 
