@@ -275,13 +275,14 @@ def reference_jpeg(image: np.ndarray, reference_quality: int = 50, subsampling: 
 
 def _bisect_size(encode: Callable[[float], bytes], lo: float, hi: float, target: int, tol: float,
                  variant: str, knob_name: str, guess: float | None = None, step: float = 6.0,
-                 max_iter: int = 40) -> tuple[bytes, float, int]:
+                 aim: float | None = None, max_iter: int = 40) -> tuple[bytes, float, int]:
     """Search a knob in [lo, hi] (size non-decreasing in it) until |size/target − 1| ≤ tol.
 
     Starts at `guess` (clipped; the middle when None) and steps outward by `step`, doubling, until the target
     is bracketed (or an end of [lo, hi] is reached), then narrows the bracket by false position on log(size)
     (points kept 5% away from the ends; a bisection whenever the same end moved twice in a row). Stops at the
-    first size within tol/2 or when the bracket is narrower than 1e-3, and returns the trial closest to the
+    first size within `aim` (default tol/2) or when the bracket is narrower than 1e-3, and returns the trial
+    closest to the
     target: (bytes, knob, number of encodes). Raises SizeMatchError when [lo, hi] cannot reach the target, or
     the size jumps over the tolerance band (sizes are integers and tables change in steps).
     """
@@ -300,9 +301,10 @@ def _bisect_size(encode: Callable[[float], bytes], lo: float, hi: float, target:
             return data, knob, len(seen)
         raise SizeMatchError(variant, target, len(data), knob, tol, (lo, hi), knob_name)
 
+    aim = tol / 2 if aim is None else min(aim, tol)
     x = min(max(0.5 * (lo + hi) if guess is None else guess, lo), hi)
     size = trial(x)
-    if abs(size / target - 1.0) <= tol / 2:
+    if abs(size / target - 1.0) <= aim:
         return done()
     # bracket: a with size < target, b with size > target
     a = b = None
@@ -313,7 +315,7 @@ def _bisect_size(encode: Callable[[float], bytes], lo: float, hi: float, target:
                 return done()                                # even the top of the range is too small
             nxt = min(a + d, hi)
             s_n = trial(nxt)
-            if abs(s_n / target - 1.0) <= tol / 2:
+            if abs(s_n / target - 1.0) <= aim:
                 return done()
             if s_n < target:
                 a, d = nxt, 2 * d
@@ -326,7 +328,7 @@ def _bisect_size(encode: Callable[[float], bytes], lo: float, hi: float, target:
                 return done()                                # even the bottom of the range is too large
             nxt = max(b - d, lo)
             s_n = trial(nxt)
-            if abs(s_n / target - 1.0) <= tol / 2:
+            if abs(s_n / target - 1.0) <= aim:
                 return done()
             if s_n > target:
                 b, d = nxt, 2 * d
@@ -342,7 +344,7 @@ def _bisect_size(encode: Callable[[float], bytes], lo: float, hi: float, target:
         else:
             x = a + (b - a) * min(max((lt - la) / (lb - la), 0.05), 0.95)
         size = trial(x)
-        if abs(size / target - 1.0) <= tol / 2:              # aim inside the band, not at its edge
+        if abs(size / target - 1.0) <= aim:              # inside the band, not at its edge
             break
         prev_side, last_side = last_side, (-1 if size < target else 1)
         if size < target:
@@ -353,14 +355,15 @@ def _bisect_size(encode: Callable[[float], bytes], lo: float, hi: float, target:
 
 
 def jpeg_at_size(image: np.ndarray, target_bytes: int, subsampling: Subsampling = "4:4:4", tol: float = 0.01,
-                 integer: bool = False, guess: float = 50.0) -> StandardJpeg:
+                 integer: bool = False, guess: float = 50.0, aim: float = 0.001) -> StandardJpeg:
     """The second reference: a standard JPEG whose quality is chosen to match `target_bytes`.
 
     Args:
         image: uint8 `[H, W, 3]`. target_bytes: the size to match (bytes). subsampling: "4:4:4" / "4:2:0".
         tol: relative size tolerance. integer: search integer Pillow qualities only (then the nearest
-            size is returned, and `tol` is not enforced); otherwise a real quality is searched to `tol`,
-            starting at `guess`.
+            size is returned, and `tol` is not enforced); otherwise a real quality is searched, starting
+            at `guess`, until the size is within `aim` (0.1%; or the closest a 1e-3 quality step gives),
+            and must end within `tol`.
 
     Raises:
         SizeMatchError: when no quality in [1, 100] comes within `tol` (real search only).
@@ -378,7 +381,7 @@ def jpeg_at_size(image: np.ndarray, target_bytes: int, subsampling: Subsampling 
         q, data = min(cands, key=lambda c: abs(len(c[1]) - target_bytes))
         return StandardJpeg(data, float(q), len(data))
     data, q, _ = _bisect_size(lambda x: pillow_jpeg(image, x, subsampling), 1.0, 100.0, int(target_bytes), tol,
-                              "standard", "quality", guess=guess)
+                              "standard", "quality", guess=guess, aim=aim)
     return StandardJpeg(data, float(q), len(data))
 
 

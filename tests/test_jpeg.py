@@ -194,7 +194,7 @@ def test_jpeg_at_size_matches_a_target_and_reports_its_quality() -> None:
     image = SCENES[256][0]
     target = int(len(jpeg.pillow_jpeg(image, 60)) * 1.004)
     res = jpeg.jpeg_at_size(image, target)
-    assert abs(res.n_bytes / target - 1) <= 0.01 and 59 <= res.quality <= 61.5
+    assert abs(res.n_bytes / target - 1) <= 0.002 and 59 <= res.quality <= 61.5     # aims at 0.1%
     assert res.n_bytes == len(res.data) and jpeg.decode(res.data).shape == image.shape
     integer = jpeg.jpeg_at_size(image, target, integer=True)
     assert integer.quality == 60.0
