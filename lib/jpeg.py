@@ -472,7 +472,12 @@ class _DctPlanes:
         self.chroma = np.stack([_block_dct(c) for c in chroma])                       # [2, Hc/8, Wc/8, 8, 8]
 
     def write(self, unit_quality: np.ndarray) -> bytes:
-        """Quantise every block with its unit's quality `[hb, wb]` and write a baseline JPEG (bytes)."""
+        """Quantise every block with its unit's quality `[hb, wb]` and write a baseline JPEG (bytes).
+
+        Block coefficients are quantised with their level's tables T_n and re-expressed in the finest used
+        level's tables T_f (stored in the file): c = round(round(D / T_n)·T_n / T_f). Where T_n is not a
+        multiple of T_f this adds at most T_f/2 of error per coefficient; blocks at the finest level are exact.
+        """
         q_store = float(unit_quality.max())
         luma_store, chroma_store = ijg_tables(q_store)                                 # finest used level
         luma_t, chroma_t = ijg_tables(unit_quality)                                    # [hb, wb, 8, 8]
@@ -512,6 +517,13 @@ def _write_dct(y: np.ndarray, cb: np.ndarray, cr: np.ndarray, luma_table: np.nda
 
 
 # ----------------------------------------------------------------------------------- the encoders
+
+
+def _check_range(rng: tuple[float, float], name: str, lo: float, hi: float) -> tuple[float, float]:
+    a, b = (float(v) for v in rng)
+    if not lo <= a < b <= hi:
+        raise ValueError(f"{name} must be an interval (a, b) with {lo:g} <= a < b <= {hi:g}, got {rng}")
+    return a, b
 
 
 def _resolve_params(variant: str, params):
@@ -567,7 +579,8 @@ def encode_msroi(image: np.ndarray, saliency: np.ndarray, variant: Variant, refe
     if variant == "thesis":
         mosaic = _mosaic(image, levels, _expand(unit_level, unit, shape), subsampling)
         n_pre = len(np.unique(unit_level))
-        data, qf, n = _bisect_size(lambda q: pillow_jpeg(mosaic, q, subsampling), *p.q_final_range, target, tol,
+        q_range = _check_range(p.q_final_range, "q_final_range", 1.0, 100.0)
+        data, qf, n = _bisect_size(lambda q: pillow_jpeg(mosaic, q, subsampling), *q_range, target, tol,
                                    variant, "final_quality", guess=float(reference_quality))
         return MsroiJpeg(data=data, n_bytes=len(data), size_error=len(data) / target - 1, knob_name="final_quality",
                          knob=qf, final_quality=qf, unit_quality=levels[unit_level], levels=tuple(levels),
@@ -597,7 +610,8 @@ def encode_msroi(image: np.ndarray, saliency: np.ndarray, variant: Variant, refe
             if abs(len(data) / target - 1) > tol:
                 raise SizeMatchError(variant, target, len(data), qf, tol, (21.0, 90.0), "final_quality")
         elif p.search == "bisect":
-            data, qf, n = _bisect_size(lambda q: pillow_jpeg(mosaic, q, subsampling), *p.q_final_range, target,
+            q_range = _check_range(p.q_final_range, "q_final_range", 1.0, 100.0)
+            data, qf, n = _bisect_size(lambda q: pillow_jpeg(mosaic, q, subsampling), *q_range, target,
                                        tol, variant, "final_quality", guess=float(reference_quality))
         else:
             raise ValueError(f"CodeParams.search must be 'bisect' or 'descending', got {p.search!r}")
@@ -607,7 +621,8 @@ def encode_msroi(image: np.ndarray, saliency: np.ndarray, variant: Variant, refe
                          n_encodes=1 + n_pre + n, **common)
 
     # dct
-    lo, hi = p.shift_range if p.shift_range is not None else (1.0 - float(levels.min()), 100.0 - float(levels.max()))
+    full = (1.0 - float(levels.min()), 100.0 - float(levels.max()))
+    lo, hi = full if p.shift_range is None else _check_range(p.shift_range, "shift_range", -99.0, 99.0)
     planes = _DctPlanes(image, subsampling)
     unit_base = levels[unit_level]
 

@@ -263,3 +263,9 @@ def test_bad_saliency_variant_and_parameters_raise() -> None:
         jpeg.msroi_jpeg(image, sal, "thesis", reference_quality=0)
     with pytest.raises(ValueError, match="subsampling"):
         jpeg.msroi_jpeg(image, sal, "thesis", subsampling="4:2:2")
+    with pytest.raises(ValueError, match="q_final_range"):
+        jpeg.msroi_jpeg(image, sal, "code", params=jpeg.CodeParams(q_final_range=(60.0, 40.0)))
+    with pytest.raises(ValueError, match="shift_range"):
+        jpeg.msroi_jpeg(image, sal, "dct", params=jpeg.DctParams(shift_range=(5.0, 5.0)))
+    with pytest.raises(ValueError, match="q_high"):
+        jpeg.msroi_jpeg(image, sal, "dct", params=jpeg.DctParams(q_low=70.0, q_high=30.0))
