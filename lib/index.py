@@ -541,7 +541,7 @@ def claims_table(artefacts: list[Artefact], page_dir: str, ext: str) -> Table:
                                  "verdict": MISSING, "evidence": ""}]
         scale = scale_of(a.record)
         if scale == main_scale.get(a.paper):
-            scale = "the paper's scale (summary)"
+            scale = "as in the summary above"
         for claim in claims:
             verdict = verdict_of(claim, a.record)
             rows.append([[a.paper], [target], [claim.get("text") or MISSING],
