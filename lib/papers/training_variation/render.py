@@ -14,6 +14,8 @@ where a claim is about "no significant difference".
 """
 from __future__ import annotations
 
+import warnings
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -39,8 +41,17 @@ COLOURS = {"resnet": "tab:blue", "inception": "tab:orange", "resnext": "tab:gree
 # Statistics helpers
 
 
+def _greater(a: np.ndarray, b: np.ndarray, margin: float = 0.0) -> C.Test:
+    """`lib.claims.greater` over paired per-image values; inconclusive (NaN) with fewer than two pairs."""
+    if len(a) < 2:
+        return C.Test(V.INCONCLUSIVE, float("nan"), float("nan"), float("nan"), len(a))
+    return C.greater(a, b, margin)
+
+
 def _within(d: np.ndarray, tol: float) -> C.Test:
     """Is the mean of the paired differences `d` within ±`tol`? (interval inside: holds; wholly outside: fails)."""
+    if len(d) < 2:
+        return C.Test(V.INCONCLUSIVE, float("nan"), float("nan"), float("nan"), len(d))
     m, lo, hi = C.mean_interval(d)
     if len(d) < 2:
         v = V.INCONCLUSIVE
@@ -108,7 +119,7 @@ class _Grid:
         """Mean change over the attacked images: (a) correct ones only, or (b) misclassified counted as 0."""
         a = self.adv(arch, tr)
         if counted:
-            return float(a[col].fillna(np.nan).mean())
+            return float(a[col].mean())
         return float(a[col][~a.misclassified].mean())
 
     def seed_spread(self) -> tuple[float, list[str]]:
@@ -310,7 +321,7 @@ def fig4(cfg: Config, res: StudyResult) -> Record:
                 parts.append((f"{ARCH_LABEL[arch]} train {_lv(tr)}", V.HOLDS, f"best test σ = {_lv(best)} "
                               f"({accs[best]:.1f}%)"))
                 continue
-            t = C.greater(g.correct(arch, tr, best), g.correct(arch, tr, tr), 1.0)
+            t = _greater(g.correct(arch, tr, best), g.correct(arch, tr, tr), 1.0)
             verdict = {V.HOLDS: V.FAILS, V.FAILS: V.HOLDS}.get(t.verdict, V.INCONCLUSIVE)
             parts.append((f"{ARCH_LABEL[arch]} train {_lv(tr)}", verdict,
                           f"best test σ = {_lv(best)} ({accs[best]:.1f}%) vs same σ {accs[tr]:.1f}%; excess "
@@ -321,10 +332,10 @@ def fig4(cfg: Config, res: StudyResult) -> Record:
     high = [s for s in lv if s >= 0.1]
     for arch in g.archs:
         for tr in high:
-            t = C.greater(g.correct(arch, 0.0, 0.0), g.correct(arch, tr, 0.0))
+            t = _greater(g.correct(arch, 0.0, 0.0), g.correct(arch, tr, 0.0))
             parts.append((f"{ARCH_LABEL[arch]} clean acc: train 0 > train {_lv(tr)}", t.verdict, t.describe(" pt")))
         for a, b in zip(high, high[1:]):
-            t = C.greater(g.correct(arch, a, 0.0), g.correct(arch, b, 0.0))
+            t = _greater(g.correct(arch, a, 0.0), g.correct(arch, b, 0.0))
             parts.append((f"{ARCH_LABEL[arch]} clean acc: train {_lv(a)} > train {_lv(b)}", t.verdict,
                           t.describe(" pt")))
     rec.claim(_claim("tv.c4", C.all_of([p[1] for p in parts]), C.tally([p[1] for p in parts]) +
@@ -340,7 +351,7 @@ def fig4(cfg: Config, res: StudyResult) -> Record:
                 parts.append((f"{ARCH_LABEL[arch]} test {_lv(te)}", V.HOLDS, f"best training σ {_lv(best)}"))
                 continue
             near_best = max(near, key=accs.get)
-            t = C.greater(g.correct(arch, best, te), g.correct(arch, near_best, te), 1.0)
+            t = _greater(g.correct(arch, best, te), g.correct(arch, near_best, te), 1.0)
             verdict = {V.HOLDS: V.FAILS, V.FAILS: V.HOLDS}.get(t.verdict, V.INCONCLUSIVE)
             parts.append((f"{ARCH_LABEL[arch]} test {_lv(te)}", verdict,
                           f"best training σ {_lv(best)} beats the best nearby ({_lv(near_best)}) by {t.describe(' pt')}"))
@@ -352,9 +363,11 @@ def fig4(cfg: Config, res: StudyResult) -> Record:
     spread, seed_texts = g.seed_spread()
     parts = []
     for a, b in pairs:
-        t = C.greater(g.correct(a, 0.0, 0.0), g.correct(b, 0.0, 0.0))
+        t = _greater(g.correct(a, 0.0, 0.0), g.correct(b, 0.0, 0.0))
         sig = t.lo > 0 or t.hi < 0
-        if not sig or (np.isfinite(spread) and abs(t.mean) <= spread):
+        if t.n < 2:
+            verdict = V.INCONCLUSIVE
+        elif not sig or (np.isfinite(spread) and abs(t.mean) <= spread):
             verdict = V.HOLDS
         elif np.isfinite(spread) and abs(t.mean) > 2 * spread:
             verdict = V.FAILS
@@ -377,9 +390,9 @@ def _c6_parts(g: _Grid) -> list[tuple[str, C.Verdict, str]]:
     if 0.1 not in g.levels:
         return parts
     for arch in g.archs:
-        t = C.greater(g.correct(arch, 0.1, 0.0), g.correct(arch, 0.0, 0.0), -1.0)
+        t = _greater(g.correct(arch, 0.1, 0.0), g.correct(arch, 0.0, 0.0), -1.0)
         parts.append((f"{ARCH_LABEL[arch]} clean: train 0.1 ≥ train 0 − 1 pt", t.verdict, t.describe(" pt")))
-        t = C.greater(g.correct(arch, 0.1, 0.1), g.correct(arch, 0.0, 0.1))
+        t = _greater(g.correct(arch, 0.1, 0.1), g.correct(arch, 0.0, 0.1))
         parts.append((f"{ARCH_LABEL[arch]} test 0.1: train 0.1 > train 0", t.verdict, t.describe(" pt")))
     return parts
 
@@ -451,12 +464,13 @@ def _spread_claim(g: _Grid, tab: pd.DataFrame) -> tuple[C.Verdict, str, list]:
         n = len(frames[0])
         vals = np.stack([np.where(f.misclassified.to_numpy(), np.nan, f.sign_change.to_numpy(float)) for f in frames])
         idx = rng.integers(0, n, size=(1000, n))
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
             means = np.nanmean(vals[:, idx], axis=2)                    # [archs, 1000]
             ratio = (means.max(0) - means.min(0)) / means.mean(0)
             point = np.nanmean(vals, axis=1)
-        r0 = float((point.max() - point.min()) / point.mean())
-        lo, hi = np.nanpercentile(ratio, [2.5, 97.5])
+            r0 = float((point.max() - point.min()) / point.mean())
+            lo, hi = np.nanpercentile(ratio, [2.5, 97.5])
         v = V.HOLDS if hi <= 0.2 else V.FAILS if lo > 0.2 else V.INCONCLUSIVE
         parts.append((f"train {_lv(tr)}", v, f"spread/mean {r0:.2f} [bootstrap 95% {lo:.2f}, {hi:.2f}]"))
     return C.most_of([p[1] for p in parts]), C.tally([p[1] for p in parts]), parts
@@ -476,7 +490,7 @@ def fig5(cfg: Config, res: StudyResult) -> Record:
     for arch in g.archs:
         if 0.1 in g.levels:
             a, b = g.change_pair(arch, 0.1, 0.0)
-            t = C.greater(a, b)
+            t = _greater(a, b)
             c8.append((f"{ARCH_LABEL[arch]} change train 0.1 > train 0", t.verdict, t.describe(" grey levels")))
     rec.claim(_claim("tv.c8", C.all_of([p[1] for p in c8]), C.tally([p[1] for p in c8]) + " (reading (a), paired over "
                      "images correct under both models)", c8))
@@ -490,11 +504,11 @@ def fig5(cfg: Config, res: StudyResult) -> Record:
                 parts.append((f"{ARCH_LABEL[arch]} change at {_lv(tr)} below peak", V.FAILS, f"{_lv(tr)} is the peak"))
             else:
                 a, b = g.change_pair(arch, peak, tr)
-                t = C.greater(a, b)
+                t = _greater(a, b)
                 parts.append((f"{ARCH_LABEL[arch]} change peak ({_lv(peak)}) > {_lv(tr)}", t.verdict,
                               t.describe(" grey levels") + f"; (b): {g.mean_change(arch, peak, counted=True):.2f} vs "
                               f"{g.mean_change(arch, tr, counted=True):.2f}"))
-            t = C.greater(g.correct(arch, 0.0, 0.0), g.correct(arch, tr, 0.0), 10.0)
+            t = _greater(g.correct(arch, 0.0, 0.0), g.correct(arch, tr, 0.0), 10.0)
             parts.append((f"{ARCH_LABEL[arch]} clean acc train 0 > train {_lv(tr)} + 10 pt", t.verdict,
                           t.describe(" pt")))
     rec.claim(_claim("tv.c9", C.all_of([p[1] for p in parts]), C.tally([p[1] for p in parts]), parts))
@@ -509,7 +523,8 @@ def fig5(cfg: Config, res: StudyResult) -> Record:
         for tr in g.levels:
             a = g.adv(arch, tr)
             vals = a.sign_change[~a.misclassified].dropna().to_numpy(float)
-            t = C.at_most(vals, ONE_PERCENT)
+            t = C.at_most(vals, ONE_PERCENT) if len(vals) >= 2 else C.Test(V.INCONCLUSIVE, float("nan"),
+                                                                             float("nan"), float("nan"), len(vals))
             parts.append((f"{ARCH_LABEL[arch]} train {_lv(tr)}", t.verdict, f"mean {t.mean:.2f} [95% CI {t.lo:.2f}, "
                                                                             f"{t.hi:.2f}] grey levels, n={t.n}"))
     rec.claim(_claim("tv.c11", C.all_of([p[1] for p in parts]), C.tally([p[1] for p in parts]) +
@@ -533,7 +548,7 @@ def fig6(cfg: Config, res: StudyResult) -> Record:
             t = _within(g.correct("inception", tr, 0.0) - g.correct("inception", 0.0, 0.0), 2.0)
             parts.append((f"train {_lv(tr)} vs 0 (clean), within ±2 pt", t.verdict, t.describe(" pt")))
         for tr in [s for s in lv if s >= 1]:
-            t = C.greater(g.correct("inception", 0.0, 0.0), g.correct("inception", tr, 0.0), 3.0)
+            t = _greater(g.correct("inception", 0.0, 0.0), g.correct("inception", tr, 0.0), 3.0)
             parts.append((f"train 0 > train {_lv(tr)} + 3 pt (clean)", t.verdict, t.describe(" pt")))
         rec.claim(_claim("tv.c12", C.all_of([p[1] for p in parts]), C.tally([p[1] for p in parts]) +
                          f"; blur at σ ∈ {res.info['identity_blur']} is the identity", parts))
@@ -544,7 +559,7 @@ def fig6(cfg: Config, res: StudyResult) -> Record:
         grid_mean = {a: np.mean([g.correct(a, tr, te) for tr in lv for te in lv], axis=0) for a in g.archs}
         for a in g.archs:
             if a != "inception":
-                t = C.greater(grid_mean["inception"], grid_mean[a])
+                t = _greater(grid_mean["inception"], grid_mean[a])
                 parts.append((f"Inception > {ARCH_LABEL[a]} (mean over the blur grid)", t.verdict, t.describe(" pt") +
                               f"; clean acc of σ=0 models {g.acc('inception', 0.0, 0.0):.1f} vs "
                               f"{g.acc(a, 0.0, 0.0):.1f}%"))
@@ -572,7 +587,7 @@ def fig7(cfg: Config, res: StudyResult) -> Record:
     for arch in g.archs:
         for tr in [s for s in (1.0, 5.0) if s in g.levels]:
             a, b = g.change_pair(arch, 0.0, tr)
-            t = C.greater(a, b)
+            t = _greater(a, b)
             parts.append((f"{ARCH_LABEL[arch]} change train 0 > blur {_lv(tr)}", t.verdict,
                           t.describe(" grey levels") + f"; (b): {g.mean_change(arch, 0.0, counted=True):.2f} vs "
                           f"{g.mean_change(arch, tr, counted=True):.2f}"))
