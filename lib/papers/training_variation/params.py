@@ -60,7 +60,7 @@ PARAMS = Params(
                  smoke=100, quick=1000, paper=0, min=0),
     TEST_SEED=Param(int, "seed of the test subset and of the distortion draws of the test sets (one draw, shared "
                          "by every model)", smoke=0, min=0),
-    ADV_N=Param(int, "clean test images attacked per model (the paper: 128), the same for every model", smoke=16,
+    ADV_N=Param(int, "clean test images attacked per model (the paper: 128), the same for every model", smoke=8,
                 quick=128, min=1),
     ADV_EPS_MAX=Param(float, "largest gradient-sign step tried ([−1, 1] scale; 2 = the whole range)", smoke=2.0,
                       min=0),

@@ -192,7 +192,8 @@ def fig2(cfg: Config, result: ModulesResult) -> Record:
     fig.tight_layout()
     data = t.assign(paper=[FIG2_WEIGHTS[m] if w == FIG2_WIDTH else np.nan for m, w in zip(t.module, t.width)])
     rec.figure(fig, "fig2", data)
-    ours = pd.DataFrame({"weights": [int(at256.weights[m]) for m in order]}, index=[MODULE_LABEL[m] for m in order])
+    ours = pd.DataFrame({"weights": [int(at256.weights[m]) for m in order]},
+                        index=pd.Index([MODULE_LABEL[m] for m in order], name="module"))
     paper = pd.DataFrame({"weights": [FIG2_WEIGHTS[m] for m in order]}, index=ours.index)
     rec.table(ours, "fig2_weights", "Weights at width 256: paper beside ours", paper=paper)
     rec.table(result.shapes, "fig2_shapes", f"Shapes at the run's width {result.run_width} (a forward pass)")
