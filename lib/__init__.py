@@ -44,9 +44,11 @@ __all__ = ["paths", "config", "params", "repro", "progress", "cache", "data", "d
 
 # Functions other code relies on by these names, wherever they live (issue 13): `lib.corrupt(images,
 # name, severity, seed=0)` (CIFAR-10-C, uint8 [N, 32, 32, 3] in and out) and `lib.torchvision_arch(name,
-# width=1.0, num_classes=10)` (torchvision's topology and state_dict keys at width 1). Issue 15:
-# `lib.msroi_jpeg(image, saliency, variant, reference_quality=50) -> bytes` (lib/jpeg.py).
-_FUNCTIONS = {"corrupt": "corruptions", "torchvision_arch": "papers.cifar10c_pretrained.archs", "msroi_jpeg": "jpeg"}
+# width=1.0, num_classes=10)` (torchvision's topology and state_dict keys at width 1). Issue 14:
+# `lib.variation_module(kind, width)` (Bartschat et al.'s residual module, kind resnet | inception | resnext).
+# Issue 15: `lib.msroi_jpeg(image, saliency, variant, reference_quality=50) -> bytes` (lib/jpeg.py).
+_FUNCTIONS = {"corrupt": "corruptions", "torchvision_arch": "papers.cifar10c_pretrained.archs", "msroi_jpeg": "jpeg",
+              "variation_module": "papers.training_variation.archs"}
 
 
 def __getattr__(name: str):

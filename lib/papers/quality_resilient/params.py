@@ -5,7 +5,8 @@ an empty cache, sized from measured speeds with 2 threads on the shared project 
 (width 1, fc 1024) trains M_clean at ≈ 1,400–1,800 images/s and fine-tunes the experts at ≈ 1,100–1,300
 images/s; an 8,000-image, 10-epoch, 2-seed run took 8.5 min and gave a 61–62% M_clean, so quick now
 trains on 20,000 images for 30 epochs with 3 seeds: 28 min from an empty cache with other jobs on the
-machine, M_clean 80.5–80.9%, ≈ 345 s of M_clean per seed); paper = the paper's settings (needs its datasets and VGG-16 weights: not runnable here).
+machine, M_clean 80.5–80.9%, ≈ 345 s of M_clean per seed); paper = the paper's settings (needs its
+datasets and VGG-16 weights: not runnable here).
 Levels: AWGN σ on the 0–255 scale; blur σ in pixels, kernel truncated at 4σ each side (SciPy rule).
 """
 from __future__ import annotations
