@@ -24,6 +24,8 @@ Map (modules by concern):
     index        reports/index.md and index.html from reports/manifest.json
     overview     the index's paper-vs-ours figure and CSV (every number a paper prints beside ours)
     zoo          reference CIFAR-10 classifiers with cards (zoo/), loaded when they match; zoo_page renders them
+    jpeg         semantic (variable-quality) JPEG at a reference file size: msroi_jpeg, three encoders
+    iqa          image-quality metrics on BT.601 luma as VQMT computes them (PSNR(-S), SSIM, MS-SSIM, VIFP, PSNR-HVS(-M))
     bench        speed benchmarks: ratios against baselines run in the same process
 """
 import os
@@ -37,13 +39,14 @@ if os.environ.get("REPRO_ROOT") and Path(os.environ["REPRO_ROOT"]).resolve() != 
 
 __all__ = ["paths", "config", "params", "repro", "progress", "cache", "data", "distortions", "models", "attacks",
            "metrics", "cca", "train", "claims", "report", "papers", "zoo",
-           "corruptions", "cifar10c"]
+           "corruptions", "cifar10c", "jpeg", "iqa"]
 
 
 # Functions other code relies on by these names, wherever they live (issue 13): `lib.corrupt(images,
 # name, severity, seed=0)` (CIFAR-10-C, uint8 [N, 32, 32, 3] in and out) and `lib.torchvision_arch(name,
-# width=1.0, num_classes=10)` (torchvision's topology and state_dict keys at width 1).
-_FUNCTIONS = {"corrupt": "corruptions", "torchvision_arch": "papers.cifar10c_pretrained.archs"}
+# width=1.0, num_classes=10)` (torchvision's topology and state_dict keys at width 1). Issue 15:
+# `lib.msroi_jpeg(image, saliency, variant, reference_quality=50) -> bytes` (lib/jpeg.py).
+_FUNCTIONS = {"corrupt": "corruptions", "torchvision_arch": "papers.cifar10c_pretrained.archs", "msroi_jpeg": "jpeg"}
 
 
 def __getattr__(name: str):
