@@ -81,6 +81,8 @@ PARAMS = Params(
     HEADLINE=Param(str, "the encoder whose rows fill Table 2.1 beside the thesis's (every encoder is in the "
                         "detail table and has its own verdicts)", smoke="thesis", choices=("thesis", "code", "dct")),
     REFERENCE_Q=Param(int, "quality of the standard JPEG reference (thesis: 50)", smoke=50, min=1, max=100),
+    ORACLE_DECAY=Param(float, "oracle map given to the encoders: 1 on the objects, exp(−d / (ORACLE_DECAY · side)) "
+                              "at distance d from them (fraction of the image side)", smoke=0.0625, min=0.001),
     SALIENT=Param(float, "PSNR-S: pixels whose map value is >= this quantile of the map (0.5 = the code's median "
                          "split) count as salient", smoke=0.5, min=0, max=1),
     TIMING=Param(list[int], "MS-C11: (height, width, repeats) of the map-speed measurement (thesis: 1080×1920)",
