@@ -185,7 +185,7 @@ def test_paper_profile_reads_image_folders(tmp_path, monkeypatch):
     for c, colour in enumerate([(200, 10, 10), (10, 200, 10), (10, 10, 200)]):
         for i in range(5):
             _write(caltech / "train" / f"{c:03d}.class{c}" / f"{i}.jpg", (40 + 7 * i, 30 + 5 * c), colour)
-    cfg = lib.config.resolve("msroi", {"PROFILE": "paper", "DATA": f"imagefolder:{caltech}", "MAP_SIZE": 32,
+    cfg = lib.config.resolve("msroi", {"PROFILE": "paper", "MAP_FOLDER": str(caltech), "MAP_SIZE": 32,
                                        "MAP_WIDTHS": [4, 4], "MAP_POOLS": 2, "MAP_EPOCHS": 1, "MAP_BATCH": 4,
                                        "DEVICE": "cpu", "MAP_RANK_WEIGHTS": [0.5, 0.25, 0.25]}, verbose=False)
     p = protocol.pools(cfg)
@@ -208,8 +208,8 @@ def test_paper_profile_reads_image_folders(tmp_path, monkeypatch):
     assert sorted(g for _, g, _ in protocol._read_folder_images(str(cat))) == ["Action", "Pattern"]
     with pytest.raises(lib.data.DataError, match="does not exist"):
         protocol._read_folder_images(str(tmp_path / "missing"))
-    bad = lib.config.resolve("msroi", {"PROFILE": "paper", "DATA": "cifar10", "DEVICE": "cpu"}, verbose=False)
-    with pytest.raises(ValueError, match="imagefolder"):
+    bad = lib.config.resolve("msroi", {"PROFILE": "paper", "MAP_FOLDER": None, "DEVICE": "cpu"}, verbose=False)
+    with pytest.raises(ValueError, match="MAP_FOLDER"):
         protocol.pools(bad)
 
 

@@ -11,14 +11,16 @@ from lib.params import Param, Params
 
 PARAMS = Params(
     # -- data, device
-    DATA=Param(str, "source of the object / background images (and, with MAP_TRAIN='images', of the map network's "
-                    "training images): auto | cifar10 | imagefolder:PATH | synthetic (lib.data)",
-               smoke="synthetic", quick="auto", paper="imagefolder:data/caltech256"),
+    DATA=Param(str, "source of the CIFAR object / background images of the composite scenes: auto | cifar10 | "
+                    "imagefolder:PATH | synthetic (lib.data)", smoke="synthetic", quick="auto", paper="cifar10"),
+    MAP_FOLDER=Param(str | None, "MAP_TRAIN='images': the folder (or .tar.gz) of train/<class>/<image> the map network "
+                                 "trains on (Caltech-256; any image sizes, resized to MAP_SIZE; relative paths from the "
+                                 "repository root)", smoke=None, paper="data/caltech256"),
     DEVICE=Param(str, "auto | cpu | cuda", smoke="auto"),
     NO_CACHE=Param(bool, "True recomputes scenes, networks and compression results", smoke=False),
     # -- the map network (shared with aug_msroi through protocol.map_network_spec / load_map_network)
     MAP_TRAIN=Param(str, "training data of the map network: 'composites' (CIFAR objects pasted on backgrounds, "
-                         "multi-hot labels) or 'images' (the DATA images themselves, resized to MAP_SIZE, one label "
+                         "multi-hot labels) or 'images' (the MAP_FOLDER images, resized to MAP_SIZE, one label "
                          "each, as the thesis trained on Caltech-256)", smoke="composites", paper="images",
                     choices=("composites", "images")),
     MAP_SIZE=Param(int, "input side of the map network (pixels; the thesis: 224)", smoke=48, quick=64, paper=224,

@@ -4,7 +4,7 @@ size (Table 2.1, Figs. 2.1, 2.4, 2.5).
 Data: object and background images come from `DATA` (lib.data). Training scenes use the training split only;
 every evaluation scene uses held-out images only (the test split), so the map network never saw an evaluation
 object. With `MAP_TRAIN='images'` (paper profile) the network trains on the folder's own images (Caltech-256
-style, one label each, resized to MAP_SIZE with lib.data's centre crop) and a fixed stratified 20% of them are
+style, one label each, from MAP_FOLDER, resized to MAP_SIZE with lib.data's centre crop) and a fixed stratified 20% of them are
 held out as the evaluation objects.
 
 Sharing with `aug_msroi` (thesis ch. 3): the map network is described by a `MapNetSpec` (architecture, training
@@ -33,7 +33,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from lib import cache, repro
+from lib import cache, paths, repro
 from lib import data as data_module
 from lib.config import Config
 from lib.data import Dataset, ImageSet, stratified_split
@@ -57,12 +57,17 @@ class Memo:
 # Pools of object / background images
 
 
-def _folder_of(spec: str) -> Path:
-    kind, _, arg = spec.partition(":")
-    if kind != "imagefolder" or not arg:
-        raise ValueError(f"MAP_TRAIN='images' needs DATA='imagefolder:PATH' (a folder of <class>/<image> under "
-                         f"train/), got {spec!r}")
-    return Path(arg).expanduser()
+def resolve_path(path: str) -> Path:
+    """A user path; a relative one is taken from the repository root (notebooks run in their own folder)."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else paths.ROOT / p
+
+
+def _folder_of(folder: str | None) -> Path:
+    if not folder:
+        raise ValueError("MAP_TRAIN='images' needs MAP_FOLDER: a folder or .tar.gz of train/<class>/<image> "
+                         "(Caltech-256), e.g. MAP_FOLDER='data/caltech256'")
+    return resolve_path(folder)
 
 
 def pools(cfg: Config) -> dict:
@@ -80,7 +85,7 @@ def pools(cfg: Config) -> dict:
                "source": f"{ds.spec}: objects and backgrounds of training scenes from its training split "
                          f"({len(ds.train)} images), of evaluation scenes from its test split ({len(ds.test)})"}
     else:
-        folder = _folder_of(cfg.data)
+        folder = _folder_of(cfg.map_folder)
         raw = data_module.read_image_folder(folder, resize=cfg.map_size)
         images, labels = raw["train"]
         held_idx, train_idx = stratified_split(labels, [0.2], seed=0)
@@ -476,7 +481,7 @@ def _read_folder_images(path: str) -> list[tuple[str, str, np.ndarray]]:
     or of `path` itself when it is an image file. Real images for the paper profile (lib.data stacks equal sizes only)."""
     from PIL import Image
 
-    root = Path(path).expanduser()
+    root = resolve_path(path)
     if not root.exists():
         raise data_module.DataError(f"image set {path!r} does not exist: give a folder of images (Kodak's 24 PNGs, "
                                     "CAT2000's <category>/<image>) or an image file")
@@ -578,8 +583,10 @@ def _compress_set(cfg: Config, s: dict) -> dict:
                 row.update({"set": s["set"], "image": item["name"], "group": item["group"], "side": max(img.shape[:2])})
             rows += r
             if example is None and (("learned", cfg.headline) in decoded):
+                inst = item.get("instances")
                 example = {"original": img, "jpeg": decoded["jpeg"], "ours": decoded[("learned", cfg.headline)],
                            "map": maps["learned"], "objects": item["objects"], "name": item["name"],
+                           "instances": inst[0].numpy() if inst is not None else None,
                            "oracle_ours": decoded.get(("oracle", cfg.headline))}
         return {"rows": rows, "example": example}
 

@@ -377,10 +377,16 @@ def fig2_1(cfg: Config, res: CompressionResult) -> Record:
                  "Comparison of compression of semantic objects in standard JPEG [left] and our model [right]")
     ex = res.example
     if ex:
-        obj = ex["objects"] if ex["objects"] is not None else ex["map"] >= np.quantile(ex["map"], 0.9)
+        inst = ex.get("instances")
+        if inst is not None and inst.any():      # the largest object
+            ids, counts = np.unique(inst[inst > 0], return_counts=True)
+            obj = inst == ids[np.argmax(counts)]
+        else:                                    # real images: the learned map's top 10%
+            obj = ex["map"] >= np.quantile(ex["map"], 0.9)
         ys, xs = np.nonzero(obj)
         h, w = obj.shape
-        side = max(32, min(h, w) // 3)
+        extent = max(ys.max() - ys.min(), xs.max() - xs.min()) + 1 if len(ys) else min(h, w) // 3
+        side = int(min(min(h, w), max(32, 1.15 * extent)))
         cy, cx = (int(ys.mean()), int(xs.mean())) if len(ys) else (h // 2, w // 2)
         y0, x0 = int(np.clip(cy - side // 2, 0, h - side)), int(np.clip(cx - side // 2, 0, w - side))
         panels = [("original", ex["original"]), (f"standard JPEG Q{res.info['reference_q']}", ex["jpeg"]),
@@ -453,6 +459,9 @@ def fig2_4(cfg: Config, res: CompressionResult) -> Record:
             ax.plot(s.side, s.dpsnr_hvs, marker=VARIANT_MARKER[v], label=VARIANT_LABEL[v])
         ax.axhline(0, color="k", lw=0.6)
         ax.set_xscale("log")
+        sides = sorted(set(r.side))
+        ax.set_xticks(sides, [str(x) for x in sides], fontsize=6, rotation=90)
+        ax.minorticks_off()
         ax.set_xlabel("image side (pixels)")
         ax.set_ylabel("ΔPSNR-HVS vs JPEG Q50 (dB)")
         ax.set_title(MAP_LABEL[m], fontsize=8)
@@ -506,7 +515,7 @@ def fig2_5(cfg: Config, res: CompressionResult) -> Record:
     r["dpsnr_hvs"] = r.ours_psnr_hvs - r.jpeg_psnr_hvs
     groups = [g for g in dict.fromkeys(r.group) if g != "pattern"] + (["pattern"] if "pattern" in set(r.group) else [])
     maps_here = [m for m in MAPS if m in set(r["map"])] or ["learned"]
-    fig, axes = plt.subplots(len(maps_here), 1, figsize=(max(7, 0.7 * len(groups) * len(res.info["variants"])), 3.4 *
+    fig, axes = plt.subplots(len(maps_here), 1, figsize=(min(14, max(7, 0.35 * len(groups) * len(res.info["variants"]))), 3.4 *
                                                          len(maps_here)), squeeze=False)
     summary = []
     for j, m in enumerate(maps_here):
