@@ -140,10 +140,10 @@ class MapNetSpec:
     widths: tuple = (16, 32, 48)
     pools: int = 2
     per_class: int = 8
-    scenes: int = 8000                 # composites: training scenes; images: cap (0 = all)
-    epochs: int = 5
-    batch: int = 128
-    lr: float = 1e-3
+    scenes: int = 6000                 # composites: training scenes; images: cap (0 = all)
+    epochs: int = 6
+    batch: int = 64
+    lr: float = 3e-3
     seed: int = 0
     objects: tuple = (1, 4)
     object_frac: tuple = (0.25, 0.5)
