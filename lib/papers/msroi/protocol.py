@@ -58,9 +58,10 @@ class Memo:
 
 
 def resolve_path(path: str) -> Path:
-    """A user path; a relative one is taken from the repository root (notebooks run in their own folder)."""
+    """A user path; a relative one is under the data root (`lib.paths.data_root()`: $REPRO_DATA_ROOT or <repo>/data),
+    where the runner's `needs.data` check looks for caltech256/, kodak/ and cat2000/."""
     p = Path(path).expanduser()
-    return p if p.is_absolute() else paths.ROOT / p
+    return p if p.is_absolute() else paths.data_root() / p
 
 
 def _folder_of(folder: str | None) -> Path:
