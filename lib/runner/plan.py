@@ -64,9 +64,10 @@ def data_available(name: str) -> bool:
     the JPEG training archive in ../shared/data serves the quick profile, not this one) and
     `cifar100` (`cifar-100-python` there), `imagenet` (`imagenet/val/<wnid>/` there, the `paper`
     profile of pixel deflection; DATA="imagenet" reads it), `caltech101` (a `caltech101/` image folder
-    there or in ../shared/data, the `paper` profile of quality_resilient) and `vgg16_imagenet_weights`
+    there or in ../shared/data, the `paper` profile of quality_resilient), `vgg16_imagenet_weights`
     (torchvision's `vgg16-397923af.pth` in torch hub's `checkpoints/` folder, `$TORCH_HOME/hub` or
-    `~/.cache/torch/hub`; never downloaded). Every other name counts as absent, so
+    `~/.cache/torch/hub`; never downloaded), `caltech256`, `kodak`, `cat2000` (folders under the data root,
+    msroi's paper profile: MAP_FOLDER, EVAL_SETS, CATEGORY_FOLDER). Every other name counts as absent, so
     under the `paper` profile a notebook that needs it is recorded `skipped-data`. Extend this
     function when a dataset gets a known location.
 
@@ -86,6 +87,8 @@ def data_available(name: str) -> bool:
         return any((root / "caltech101").is_dir() for root in (paths.data_root(), paths.SHARED_DATA))
     if name == "vgg16_imagenet_weights":
         return (torch_hub_dir() / "checkpoints" / "vgg16-397923af.pth").is_file()
+    if name in ("caltech256", "kodak", "cat2000"):   # msroi's paper profile: folders under the data root
+        return (paths.data_root() / name).exists()
     return False
 
 
