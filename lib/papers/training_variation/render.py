@@ -154,6 +154,14 @@ def _record(cfg: Config, res: StudyResult | None, artefact: str, title: str, cap
                  "clipping or 8-bit quantisation, freshly drawn per training batch; each test level is drawn once with "
                  "a fixed seed and shared by all models (paired comparisons). Blur: Gaussian σ in pixels, scipy rule "
                  "(truncate 4σ, reflect border).")
+        clean = res.acc[(res.acc.train_sigma == 0) & (res.acc.test_sigma == 0)].acc * 100
+        if len(clean):
+            rec.note(f"Our scale decides some verdicts: the σ = 0 models reach {clean.min():.1f}–{clean.max():.1f}% "
+                     "clean test accuracy (the paper's width-256, 90-epoch models are far stronger, though it prints no "
+                     "accuracy). Claims that compare architectures or call results 'similar' within a few points (TV-C1, "
+                     "C7, C13, C17) are judged against differences between weak models and the seed-to-seed spread of "
+                     "these models (fig4_seeds.csv): a fail or inconclusive there speaks about this scale, not "
+                     "necessarily about the paper.")
         if res.family == "blur":
             rec.note("Blur at σ ∈ {" + ", ".join(_lv(x) for x in res.info["identity_blur"]) + "} pixels is the "
                      "identity (kernel radius int(4σ + 0.5) = 0): those models are trained and tested on clean images, "
