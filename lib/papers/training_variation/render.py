@@ -445,8 +445,10 @@ def _change_figure(rec: Record, g: _Grid, name: str, xlabel: str) -> pd.DataFram
     axes[1].set_title("DeepFool L2 (second reading)", fontsize=10)
     for ax in axes:
         _level_axis(ax, g.levels, xlabel)
-        ax.set_ylabel("mean |Δ| per pixel (0–255)")
+        ax.set_ylabel("mean |Δ| per pixel (0–255, log scale)")
+        ax.set_yscale("log")   # the chance-level models at the top σ need ~10–30× the others' change
     axes[0].axhline(ONE_PERCENT, color="0.5", lw=0.8, ls=":")
+    axes[0].text(0, ONE_PERCENT, " 1% of 8 bits (2.55)", fontsize=6, color="0.4", va="bottom")
     axes[0].legend(fontsize=6)
     fig.tight_layout()
     rec.figure(fig, name, tab)
