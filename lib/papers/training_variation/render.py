@@ -19,6 +19,7 @@ import warnings
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import FormatStrFormatter
 
 from lib import claims as C
 from lib.config import Config
@@ -447,6 +448,9 @@ def _change_figure(rec: Record, g: _Grid, name: str, xlabel: str) -> pd.DataFram
         _level_axis(ax, g.levels, xlabel)
         ax.set_ylabel("mean |Δ| per pixel (0–255, log scale)")
         ax.set_yscale("log")   # the chance-level models at the top σ need ~10–30× the others' change
+        ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+        ax.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
+        ax.tick_params(axis="y", which="minor", labelsize=6)
     axes[0].axhline(ONE_PERCENT, color="0.5", lw=0.8, ls=":")
     axes[0].text(0, ONE_PERCENT, " 1% of 8 bits (2.55)", fontsize=6, color="0.4", va="bottom")
     axes[0].legend(fontsize=6)
