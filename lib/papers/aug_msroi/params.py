@@ -79,8 +79,11 @@ PARAMS = Params(
                          "on the map ('jittered inputs')", smoke=1, paper=8, min=0),
     DEFENCE_SEED=Param(int, "Aug-MSROI's random perturbations", smoke=0, min=0),
     # -- the MS-ROI map network (msroi's names and values: shared through the cache)
-    MAP_DATA=Param(str, "data of the map network (lib.data; paper: Caltech-256 as an image folder)",
-                   smoke="synthetic", quick="auto", paper="imagefolder:data/caltech256"),
+    MAP_DATA=Param(str, "MAP_TRAIN='composites': the CIFAR object / background images of the map network's "
+                        "training scenes (msroi's DATA; lib.data)", smoke="synthetic", quick="auto", paper="cifar10"),
+    MAP_FOLDER=Param(str | None, "MAP_TRAIN='images': the folder (or .tar.gz) of train/<class>/<image> the map "
+                                 "network trains on (Caltech-256; relative paths from the repository root; msroi's "
+                                 "MAP_FOLDER)", smoke=None, paper="data/caltech256"),
     MAP_TRAIN=Param(str, "composites | images (see msroi)", smoke="composites", paper="images",
                     choices=("composites", "images")),
     MAP_SIZE=Param(int, "input side of the map network (pixels); the 32-px image is resized to it and the map "

@@ -189,12 +189,10 @@ def map_network(cfg: Config):
             ds = cfg.dataset(cfg.map_data)
             pool, fingerprint, classes = ds.train, ds.fingerprint, len(ds.classes)
         else:   # msroi's 'images' pools: the folder resized to MAP_SIZE, 80% (stratified, seed 0) for training
-            kind, _, arg = cfg.map_data.partition(":")
-            if kind != "imagefolder" or not arg:
-                raise ValueError(f"MAP_TRAIN='images' needs MAP_DATA='imagefolder:PATH', got {cfg.map_data!r}")
-            from pathlib import Path
-
-            folder = Path(arg).expanduser()
+            if not cfg.map_folder:
+                raise ValueError("MAP_TRAIN='images' needs MAP_FOLDER: a folder or .tar.gz of train/<class>/<image> "
+                                 "(Caltech-256), e.g. MAP_FOLDER='data/caltech256'")
+            folder = msroi_protocol.resolve_path(cfg.map_folder)
             raw = data_module.read_image_folder(folder, resize=cfg.map_size)
             images, labels = raw["train"]
             _, train_idx = data_module.stratified_split(labels, [0.2], seed=0)

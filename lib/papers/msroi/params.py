@@ -11,14 +11,16 @@ from lib.params import Param, Params
 
 PARAMS = Params(
     # -- data, device
-    DATA=Param(str, "source of the object / background images (and, with MAP_TRAIN='images', of the map network's "
-                    "training images): auto | cifar10 | imagefolder:PATH | synthetic (lib.data)",
-               smoke="synthetic", quick="auto", paper="imagefolder:data/caltech256"),
+    DATA=Param(str, "source of the CIFAR object / background images of the composite scenes: auto | cifar10 | "
+                    "imagefolder:PATH | synthetic (lib.data)", smoke="synthetic", quick="auto", paper="cifar10"),
+    MAP_FOLDER=Param(str | None, "MAP_TRAIN='images': the folder (or .tar.gz) of train/<class>/<image> the map network "
+                                 "trains on (Caltech-256; any image sizes, resized to MAP_SIZE; relative paths from the "
+                                 "repository root)", smoke=None, paper="data/caltech256"),
     DEVICE=Param(str, "auto | cpu | cuda", smoke="auto"),
     NO_CACHE=Param(bool, "True recomputes scenes, networks and compression results", smoke=False),
     # -- the map network (shared with aug_msroi through protocol.map_network_spec / load_map_network)
     MAP_TRAIN=Param(str, "training data of the map network: 'composites' (CIFAR objects pasted on backgrounds, "
-                         "multi-hot labels) or 'images' (the DATA images themselves, resized to MAP_SIZE, one label "
+                         "multi-hot labels) or 'images' (the MAP_FOLDER images, resized to MAP_SIZE, one label "
                          "each, as the thesis trained on Caltech-256)", smoke="composites", paper="images",
                     choices=("composites", "images")),
     MAP_SIZE=Param(int, "input side of the map network (pixels; the thesis: 224)", smoke=48, quick=64, paper=224,
@@ -81,6 +83,8 @@ PARAMS = Params(
     HEADLINE=Param(str, "the encoder whose rows fill Table 2.1 beside the thesis's (every encoder is in the "
                         "detail table and has its own verdicts)", smoke="thesis", choices=("thesis", "code", "dct")),
     REFERENCE_Q=Param(int, "quality of the standard JPEG reference (thesis: 50)", smoke=50, min=1, max=100),
+    ORACLE_DECAY=Param(float, "oracle map given to the encoders: 1 on the objects, exp(−d / (ORACLE_DECAY · side)) "
+                              "at distance d from them (fraction of the image side)", smoke=0.0625, min=0.001),
     SALIENT=Param(float, "PSNR-S: pixels whose map value is >= this quantile of the map (0.5 = the code's median "
                          "split) count as salient", smoke=0.5, min=0, max=1),
     TIMING=Param(list[int], "MS-C11: (height, width, repeats) of the map-speed measurement (thesis: 1080×1920)",

@@ -4,7 +4,7 @@ size (Table 2.1, Figs. 2.1, 2.4, 2.5).
 Data: object and background images come from `DATA` (lib.data). Training scenes use the training split only;
 every evaluation scene uses held-out images only (the test split), so the map network never saw an evaluation
 object. With `MAP_TRAIN='images'` (paper profile) the network trains on the folder's own images (Caltech-256
-style, one label each, resized to MAP_SIZE with lib.data's centre crop) and a fixed stratified 20% of them are
+style, one label each, from MAP_FOLDER, resized to MAP_SIZE with lib.data's centre crop) and a fixed stratified 20% of them are
 held out as the evaluation objects.
 
 Sharing with `aug_msroi` (thesis ch. 3): the map network is described by a `MapNetSpec` (architecture, training
@@ -22,6 +22,7 @@ Cached (`lib.cache`): scene sets (stage `msroi_scenes`), the map network (`msroi
 """
 from __future__ import annotations
 
+import math
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -32,12 +33,13 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from lib import cache, repro
+from lib import cache, paths, repro
 from lib import data as data_module
 from lib.config import Config
 from lib.data import Dataset, ImageSet, stratified_split
 from lib.papers.msroi import method, results
 from lib.papers.msroi.results import MapsResult
+from lib.progress import progress
 
 CODE = [sys.modules[__name__], method, results, data_module]
 NET_CODE = [method]     # the networks' cache entries depend on the method only (so aug_msroi shares them)
@@ -55,12 +57,17 @@ class Memo:
 # Pools of object / background images
 
 
-def _folder_of(spec: str) -> Path:
-    kind, _, arg = spec.partition(":")
-    if kind != "imagefolder" or not arg:
-        raise ValueError(f"MAP_TRAIN='images' needs DATA='imagefolder:PATH' (a folder of <class>/<image> under "
-                         f"train/), got {spec!r}")
-    return Path(arg).expanduser()
+def resolve_path(path: str) -> Path:
+    """A user path; a relative one is taken from the repository root (notebooks run in their own folder)."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else paths.ROOT / p
+
+
+def _folder_of(folder: str | None) -> Path:
+    if not folder:
+        raise ValueError("MAP_TRAIN='images' needs MAP_FOLDER: a folder or .tar.gz of train/<class>/<image> "
+                         "(Caltech-256), e.g. MAP_FOLDER='data/caltech256'")
+    return resolve_path(folder)
 
 
 def pools(cfg: Config) -> dict:
@@ -78,7 +85,7 @@ def pools(cfg: Config) -> dict:
                "source": f"{ds.spec}: objects and backgrounds of training scenes from its training split "
                          f"({len(ds.train)} images), of evaluation scenes from its test split ({len(ds.test)})"}
     else:
-        folder = _folder_of(cfg.data)
+        folder = _folder_of(cfg.map_folder)
         raw = data_module.read_image_folder(folder, resize=cfg.map_size)
         images, labels = raw["train"]
         held_idx, train_idx = stratified_split(labels, [0.2], seed=0)
@@ -358,3 +365,250 @@ def run_maps(cfg: Config) -> MapsResult:
             "cam_n": cam_info["n"], "sr": {"side": cfg.sr_side, "sigma": cfg.sr_sigma}}
     return MapsResult(examples=examples, per_scene=per_scene, per_object=per_object, training=training,
                       labels=labels_info, timing=_timing(cfg, net), info=info)
+
+
+# ---------------------------------------------------------------------------------------------
+# Compression at equal size: Table 2.1, Figs. 2.1, 2.4, 2.5
+
+METRICS = ["psnr_s", "psnr", "psnr_hvs", "psnr_hvsm", "ssim", "ms_ssim", "vifp", "psnr_obj"]
+_VQMT = ["psnr", "psnr_hvs", "psnr_hvsm", "ssim", "ms_ssim", "vifp"]
+
+
+def _salient(saliency: np.ndarray, kind: str, quantile: float) -> np.ndarray | None:
+    """PSNR-S pixels: the oracle's objects (saliency == 1) or the learned map's top (1 − quantile); None if empty."""
+    mask = saliency >= 1.0 if kind == "oracle" else saliency >= np.quantile(saliency, quantile)
+    return mask if mask.any() else None
+
+
+def _quality(ref: np.ndarray, decoded: np.ndarray, salient: np.ndarray | None, objects: np.ndarray | None) -> dict:
+    """Table 2.1's metrics of one decoded image (lib.iqa, luma), PSNR-S on `salient`, PSNR on the true objects."""
+    from lib import iqa
+
+    m = iqa.vqmt_metrics(ref, decoded, salient, strict=False)
+    out = {k: m[k] for k in _VQMT}
+    out["psnr_s"] = m["psnr_s"]
+    out["psnr_obj"] = math.nan
+    if objects is not None and objects.any():
+        y_ref, y_dec = iqa.luma(iqa.crop_to_multiple(ref)), iqa.luma(iqa.crop_to_multiple(decoded))
+        out["psnr_obj"] = iqa.psnr(y_ref, y_dec, iqa.crop_to_multiple(objects))
+    return out
+
+
+def compress_image(image: np.ndarray, maps: dict[str, np.ndarray], objects: np.ndarray | None,
+                   variants: list[str], reference_q: int, salient_q: float) -> tuple[list[dict], dict]:
+    """Every (map, variant) semantic JPEG of one image at the reference's size, with the reference JPEG and a
+    standard JPEG at the matched size.
+
+    Args:
+        image: uint8 `[H, W, 3]`. maps: {'oracle' | 'learned': float `[H, W]` in [0, 1]}. objects: bool `[H, W]`
+        true object pixels (None for real images). variants: lib.jpeg variants. reference_q: the reference's Q.
+        salient_q: PSNR-S quantile of the learned map.
+
+    Returns:
+        (rows: one dict per (map, variant) — see `CompressionResult`; decoded images {'jpeg', (map, variant)}).
+    """
+    from lib import jpeg
+
+    ref_data = jpeg.reference_jpeg(image, reference_q)
+    ref_dec = jpeg.decode(ref_data)
+    base = _quality(image, ref_dec, None, objects)
+    decoded = {"jpeg": ref_dec}
+    rows = []
+    for map_name, saliency in maps.items():
+        salient = _salient(saliency, map_name, salient_q)
+        ref_s = math.nan
+        if salient is not None:
+            from lib import iqa
+            ref_s = iqa.psnr(iqa.luma(iqa.crop_to_multiple(image)), iqa.luma(iqa.crop_to_multiple(ref_dec)),
+                             iqa.crop_to_multiple(salient))
+        for variant in variants:
+            row = {"map": map_name, "variant": variant, "ref_bytes": len(ref_data), "failed": False, "error": "",
+                   "salient_frac": float(salient.mean()) if salient is not None else 0.0,
+                   **{f"jpeg_{k}": v for k, v in base.items()}, "jpeg_psnr_s": ref_s}
+            try:
+                enc = jpeg.encode_msroi(image, saliency.astype(np.float64), variant, reference_q)
+            except jpeg.SizeMatchError as exc:
+                row.update({"failed": True, "error": str(exc), "ours_bytes": exc.closest_bytes,
+                            "size_ratio": exc.closest_bytes / exc.target_bytes - 1, "q_final": exc.closest_knob,
+                            "matched_q": math.nan, "matched_bytes": math.nan,
+                            **{f"ours_{k}": math.nan for k in METRICS}, **{f"matched_{k}": math.nan for k in METRICS}})
+                rows.append(row)
+                continue
+            ours = jpeg.decode(enc.data)
+            try:
+                matched = jpeg.jpeg_at_size(image, enc.n_bytes)
+            except jpeg.SizeMatchError:
+                matched = jpeg.jpeg_at_size(image, enc.n_bytes, integer=True)
+            matched_dec = jpeg.decode(matched.data)
+            q_ours, q_matched = _quality(image, ours, salient, objects), _quality(image, matched_dec, salient, objects)
+            row.update({"ours_bytes": enc.n_bytes, "size_ratio": enc.size_error, "q_final": enc.final_quality,
+                        "matched_q": matched.quality, "matched_bytes": matched.n_bytes,
+                        **{f"ours_{k}": v for k, v in q_ours.items()},
+                        **{f"matched_{k}": v for k, v in q_matched.items()}})
+            rows.append(row)
+            decoded[(map_name, variant)] = ours
+    return rows, decoded
+
+
+def _image_sets(cfg: Config) -> list[dict]:
+    """The compression sets: name, kind ('composites' | folder), scene spec or path."""
+    p = pools(cfg)
+    heldout_fp = p["fingerprint"] + "-heldout"
+    frac = tuple(cfg.eval_object_frac)
+    sets = []
+    for name, source in cfg.eval_sets.items():
+        count = {"kodak": cfg.n_kodak, "mit": cfg.n_mit}.get(name, cfg.n_kodak)
+        objects = (3, 4) if name == "mit" else (2, 4)
+        sets.append({"set": name, "source": source, "n": count, "objects": objects})
+    sets.append({"set": "large", "source": cfg.large_image or "composites", "n": 1, "objects": (2, 4)})
+    sets.append({"set": "categories", "source": cfg.category_folder or "composites", "n": cfg.n_per_category,
+                 "objects": (2, 4)})
+    for s in sets:
+        s.update(pool_fp=heldout_fp, frac=frac)
+    return sets
+
+
+def fig2_4_sizes(count: int, smallest: int, largest: int) -> list[int]:
+    """`count` sides from `smallest` to `largest`, geometric, rounded to multiples of 16, distinct, ascending."""
+    if count < 1 or smallest < 16 or largest < smallest:
+        raise ValueError(f"SIZES must be (count >= 1, smallest >= 16, largest >= smallest), got {count, smallest, largest}")
+    raw = np.geomspace(smallest, largest, count) if count > 1 else np.array([smallest])
+    return sorted({int(16 * round(v / 16)) for v in raw})
+
+
+def _read_folder_images(path: str) -> list[tuple[str, str, np.ndarray]]:
+    """(file name, group = parent folder name, uint8 `[H, W, 3]`) of every image under `path` (a folder, any sizes)
+    or of `path` itself when it is an image file. Real images for the paper profile (lib.data stacks equal sizes only)."""
+    from PIL import Image
+
+    root = resolve_path(path)
+    if not root.exists():
+        raise data_module.DataError(f"image set {path!r} does not exist: give a folder of images (Kodak's 24 PNGs, "
+                                    "CAT2000's <category>/<image>) or an image file")
+    files = [root] if root.is_file() else sorted(f for f in root.rglob("*") if f.suffix.lower() in
+                                                  data_module.IMAGE_SUFFIXES)
+    if not files:
+        raise data_module.DataError(f"no images ({', '.join(data_module.IMAGE_SUFFIXES)}) under {root}")
+    out = []
+    for f in files:
+        with Image.open(f) as im:
+            out.append((f.name, f.parent.name if f.parent != root else "", np.asarray(im.convert("RGB"))))
+    return out
+
+
+def _set_images(cfg: Config, s: dict) -> list[dict]:
+    """The images of one compression set: dicts with image (uint8 HWC), objects (bool HW or None), group, name."""
+    p = pools(cfg)
+    out = []
+    if s["source"] != "composites":
+        items = _read_folder_images(s["source"])
+        if s["set"] == "large":
+            from PIL import Image
+
+            name, _, img = items[0]
+            for side in fig2_4_sizes(*cfg.sizes):
+                h, w = img.shape[:2]
+                scale = side / max(h, w)
+                size = (max(16, round(w * scale)), max(16, round(h * scale)))
+                small = np.asarray(Image.fromarray(img).resize(size, Image.LANCZOS))
+                out.append({"image": small, "objects": None, "group": str(side), "name": f"{name}@{side}"})
+            return out
+        return [{"image": img, "objects": None, "group": group, "name": name} for name, group, img in items]
+    seed = repro.derive_seed("msroi-compress", s["set"])
+    common = dict(size_frac=s["frac"], texture=cfg.texture, use_cache=cfg.use_cache)
+    if s["set"] == "large":
+        sc = scene_set(p["heldout"], s["pool_fp"], 1, cfg.eval_size, seed, objects=(3, 4), **common)
+        for side in fig2_4_sizes(*cfg.sizes):
+            img, inst = method.render_scenes(sc["layouts"], p["heldout"].images.cpu(), p["heldout"].images.cpu(), side)
+            out.append({"image": img[0].permute(1, 2, 0).numpy(), "objects": inst[0].numpy() > 0, "group": str(side),
+                        "name": f"scene@{side}", "instances": inst[:1]})
+        return out
+    if s["set"] == "categories":
+        n_classes = len(p["classes"])
+        groups = [(p["classes"][c], c, s["objects"]) for c in range(n_classes)] + [("pattern", None, (0, 0))]
+        for label, c, objects in groups:
+            if c is not None and not bool((p["heldout"].labels == c).any()):
+                continue
+            sc = scene_set(p["heldout"], s["pool_fp"], s["n"], cfg.eval_size, seed + (c if c is not None else -1),
+                           objects=objects, force_class=c, **common)
+            out += [{"image": sc["images"][i].permute(1, 2, 0).numpy(), "objects": sc["instances"][i].numpy() > 0,
+                     "group": label, "name": f"{label}-{i}", "instances": sc["instances"][i:i + 1]}
+                    for i in range(len(sc["images"]))]
+        return out
+    sc = scene_set(p["heldout"], s["pool_fp"], s["n"], cfg.eval_size, seed, objects=s["objects"], **common)
+    return [{"image": sc["images"][i].permute(1, 2, 0).numpy(), "objects": sc["instances"][i].numpy() > 0,
+             "group": s["set"], "name": f"{s['set']}-{i}", "instances": sc["instances"][i:i + 1]}
+            for i in range(len(sc["images"]))]
+
+
+def _maps_of(cfg: Config, items: list[dict]) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
+    """Learned and oracle maps of a set's images (float `[H, W]` in [0, 1]), batched when the sizes agree."""
+    shapes = {it["image"].shape for it in items}
+    if len(shapes) == 1:
+        batch = torch.from_numpy(np.stack([it["image"] for it in items])).permute(0, 3, 1, 2)
+        learned = list(learned_maps(cfg, batch).numpy())
+    else:
+        learned = [learned_maps(cfg, torch.from_numpy(np.ascontiguousarray(it["image"])).permute(2, 0, 1)[None])[0]
+                   .numpy() for it in items]
+    with_objects = [it for it in items if it["objects"] is not None]
+    oracle: list[np.ndarray | None] = [None] * len(items)
+    if with_objects and len(shapes) == 1:
+        side = max(items[0]["image"].shape[:2])
+        soft = method.soft_oracle(torch.cat([it["instances"] for it in items]), cfg.oracle_decay * side).numpy()
+        oracle = list(soft)
+    elif with_objects:
+        oracle = [method.soft_oracle(it["instances"], cfg.oracle_decay * max(it["image"].shape[:2]))[0].numpy()
+                  if it["objects"] is not None else None for it in items]
+    return learned, oracle
+
+
+def _compress_set(cfg: Config, s: dict) -> dict:
+    from lib import iqa, jpeg
+
+    spec = {"set": {k: (list(v) if isinstance(v, tuple) else v) for k, v in s.items()}, "variants": cfg.variants,
+            "ref_q": cfg.reference_q, "salient": cfg.salient, "decay": cfg.oracle_decay, "size": cfg.eval_size,
+            "sizes": cfg.sizes, "texture": cfg.texture, "classes": len(pools(cfg)["classes"]),
+            "net": {**map_network_spec(cfg).net_key(), "data": pools(cfg)["fingerprint"]},
+            "rank_weights": cfg.map_rank_weights}
+
+    def compute() -> dict:
+        rows, example = [], None
+        items = _set_images(cfg, s)
+        learned, oracle = _maps_of(cfg, items)
+        for k, item in enumerate(progress(items, f"compress {s['set']}")):
+            img = np.ascontiguousarray(item["image"])
+            maps = {"learned": learned[k]} if oracle[k] is None else {"oracle": oracle[k], "learned": learned[k]}
+            r, decoded = compress_image(img, maps, item["objects"], list(cfg.variants), cfg.reference_q, cfg.salient)
+            for row in r:
+                row.update({"set": s["set"], "image": item["name"], "group": item["group"], "side": max(img.shape[:2])})
+            rows += r
+            if example is None and (("learned", cfg.headline) in decoded):
+                inst = item.get("instances")
+                example = {"original": img, "jpeg": decoded["jpeg"], "ours": decoded[("learned", cfg.headline)],
+                           "map": maps["learned"], "objects": item["objects"], "name": item["name"],
+                           "instances": inst[0].numpy() if inst is not None else None,
+                           "oracle_ours": decoded.get(("oracle", cfg.headline))}
+        return {"rows": rows, "example": example}
+
+    return cache.cached("msroi_compress", spec, compute, enabled=cfg.use_cache, code=CODE + [jpeg, iqa])
+
+
+def run_compression(cfg: Config) -> results.CompressionResult:
+    """Table 2.1, Figs. 2.1, 2.4, 2.5 (MS-C1…C8): every image of every set compressed by every encoder variant with
+    the oracle map (composites only) and the learned MS-ROI map, at the reference JPEG's size (±1%), with the
+    reference JPEG (Q = REFERENCE_Q) and a standard JPEG at the matched size. Cached per set."""
+    from lib import jpeg
+
+    unknown = [v for v in cfg.variants if v not in jpeg.VARIANTS]
+    if unknown:
+        raise ValueError(f"VARIANTS: unknown {unknown}; valid: {list(jpeg.VARIANTS)}")
+    if cfg.headline not in cfg.variants:
+        raise ValueError(f"HEADLINE={cfg.headline!r} is not among VARIANTS={cfg.variants}")
+    sets = _image_sets(cfg)
+    parts = [_compress_set(cfg, s) for s in sets]
+    rows = pd.DataFrame([r for part in parts for r in part["rows"]])
+    example = next((part["example"] for part in parts if part["example"] is not None), {})
+    info = {"sets": {s["set"]: s["source"] for s in sets}, "reference_q": cfg.reference_q, "variants": cfg.variants,
+            "headline": cfg.headline, "eval_size": cfg.eval_size, "salient": cfg.salient, "decay": cfg.oracle_decay,
+            "sizes": fig2_4_sizes(*cfg.sizes), "subsampling": "4:4:4", "tolerance": 0.01}
+    return results.CompressionResult(rows=rows, example=example, metrics=list(METRICS), info=info)
