@@ -62,7 +62,8 @@ def data_available(name: str) -> bool:
     (torchvision's `cifar-10-batches-py` under `lib.paths.data_root()`, with its official test set;
     the JPEG training archive in ../shared/data serves the quick profile, not this one) and
     `cifar100` (`cifar-100-python` there), `imagenet` (`imagenet/val/<wnid>/` there, the `paper`
-    profile of pixel deflection; DATA="imagenet" reads it). Every other name counts as absent, so
+    profile of pixel deflection; DATA="imagenet" reads it), `caltech256`, `kodak`, `cat2000` (folders there, msroi's
+    paper profile: MAP_FOLDER, EVAL_SETS, CATEGORY_FOLDER). Every other name counts as absent, so
     under the `paper` profile a notebook that needs it is recorded `skipped-data`. Extend this
     function when a dataset gets a known location.
 
@@ -78,6 +79,8 @@ def data_available(name: str) -> bool:
         return (paths.data_root() / "cifar-100-python").is_dir()
     if name == "imagenet":
         return (paths.data_root() / "imagenet" / "val").is_dir()
+    if name in ("caltech256", "kodak", "cat2000"):   # msroi's paper profile: folders under the data root
+        return (paths.data_root() / name).exists()
     return False
 
 

@@ -14,8 +14,8 @@ PARAMS = Params(
     DATA=Param(str, "source of the CIFAR object / background images of the composite scenes: auto | cifar10 | "
                     "imagefolder:PATH | synthetic (lib.data)", smoke="synthetic", quick="auto", paper="cifar10"),
     MAP_FOLDER=Param(str | None, "MAP_TRAIN='images': the folder (or .tar.gz) of train/<class>/<image> the map network "
-                                 "trains on (Caltech-256; any image sizes, resized to MAP_SIZE; relative paths from the "
-                                 "repository root)", smoke=None, paper="data/caltech256"),
+                                 "trains on (Caltech-256; any image sizes, resized to MAP_SIZE; a relative path is under the "
+                                 "data root, $REPRO_DATA_ROOT or <repo>/data)", smoke=None, paper="caltech256"),
     DEVICE=Param(str, "auto | cpu | cuda", smoke="auto"),
     NO_CACHE=Param(bool, "True recomputes scenes, networks and compression results", smoke=False),
     # -- the map network (shared with aug_msroi through protocol.map_network_spec / load_map_network)
@@ -34,10 +34,10 @@ PARAMS = Params(
                                         "rank'; default: the public code's 0.5, 0.25, 0.125, 0.0625, 0.075)",
                            smoke=[0.5, 0.25, 0.125, 0.0625, 0.075], min_len=1, min=0),
     MAP_SCENES=Param(int, "training scenes (MAP_TRAIN='composites') or the cap on training images ('images'; "
-                          "0 = all)", smoke=400, quick=8000, paper=0, min=0),
-    MAP_EPOCHS=Param(int, "training epochs of the map network (Adam)", smoke=2, quick=5, paper=30, min=1),
-    MAP_BATCH=Param(int, "batch size (images)", smoke=64, quick=128, paper=32, min=1),
-    MAP_LR=Param(float, "Adam learning rate", smoke=0.002, quick=0.001, min=0),
+                          "0 = all)", smoke=400, quick=6000, paper=0, min=0),
+    MAP_EPOCHS=Param(int, "training epochs of the map network (Adam)", smoke=2, quick=6, paper=30, min=1),
+    MAP_BATCH=Param(int, "batch size (images)", smoke=64, paper=32, min=1),
+    MAP_LR=Param(float, "Adam learning rate", smoke=0.003, paper=0.001, min=0),
     MAP_SEED=Param(int, "initialisation, scenes and batch order of the map network", smoke=0, min=0),
     CAM_FEATURES=Param(int, "feature maps of the CAM baseline before global average pooling", smoke=16, quick=64,
                        paper=1024, min=1),
@@ -61,9 +61,9 @@ PARAMS = Params(
     EVAL_SIZE=Param(int, "side of the composite scenes that are compressed (pixels; multiple of 16, >= 176 for "
                          "5-scale MS-SSIM)", smoke=176, quick=256, min=16),
     EVAL_SETS=Param(dict[str, str], "image sets of Table 2.1: name -> 'composites' (generated) or an image folder "
-                                    "path (any sizes; paper profile)",
+                                    "path (any sizes; relative: under the data root; paper profile)",
                     smoke={"kodak": "composites", "mit": "composites"},
-                    paper={"kodak": "data/kodak", "mit": "data/cat2000_outdoor"}),
+                    paper={"kodak": "kodak", "mit": "cat2000/outdoor"}),
     N_KODAK=Param(int, "composite scenes of the 'Kodak' set (2–4 objects; thesis: 24 Kodak images)", smoke=3,
                   quick=24, min=1),
     N_MIT=Param(int, "composite scenes of the 'MIT outdoor' set (3–4 objects; thesis: 200 images)", smoke=3,
@@ -71,7 +71,7 @@ PARAMS = Params(
     N_PER_CATEGORY=Param(int, "scenes per category of Fig. 2.5 (10 dominant-object classes + 'pattern')", smoke=1,
                          quick=8, min=1),
     CATEGORY_FOLDER=Param(str | None, "paper profile: a CAT2000-style folder (<category>/<image>) for Fig. 2.5; "
-                                      "None = composites", smoke=None, paper="data/cat2000"),
+                                      "None = composites", smoke=None, paper="cat2000"),
     SIZES=Param(list[int], "Fig. 2.4: (number of sizes, smallest side, largest side), geometric, rounded to "
                            "multiples of 16 (thesis: 20 sizes of one 8705×8400 image)", smoke=[2, 176, 208],
                 quick=[10, 176, 640], paper=[20, 176, 2048], min_len=3, min=1),

@@ -58,9 +58,10 @@ class Memo:
 
 
 def resolve_path(path: str) -> Path:
-    """A user path; a relative one is taken from the repository root (notebooks run in their own folder)."""
+    """A user path; a relative one is under the data root (`lib.paths.data_root()`: $REPRO_DATA_ROOT or <repo>/data),
+    where the runner's `needs.data` check looks for caltech256/, kodak/ and cat2000/."""
     p = Path(path).expanduser()
-    return p if p.is_absolute() else paths.ROOT / p
+    return p if p.is_absolute() else paths.data_root() / p
 
 
 def _folder_of(folder: str | None) -> Path:
@@ -140,10 +141,10 @@ class MapNetSpec:
     widths: tuple = (16, 32, 48)
     pools: int = 2
     per_class: int = 8
-    scenes: int = 8000                 # composites: training scenes; images: cap (0 = all)
-    epochs: int = 5
-    batch: int = 128
-    lr: float = 1e-3
+    scenes: int = 6000                 # composites: training scenes; images: cap (0 = all)
+    epochs: int = 6
+    batch: int = 64
+    lr: float = 3e-3
     seed: int = 0
     objects: tuple = (1, 4)
     object_frac: tuple = (0.25, 0.5)

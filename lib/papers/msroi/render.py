@@ -57,7 +57,9 @@ def _maps_notes(rec: Record, res: MapsResult) -> None:
              "The paste masks are the ground truth ('oracle'); the thesis shows real photographs and human fixations.")
     rec.note(f"MS-ROI network: multi-label (one sigmoid per class, binary cross-entropy, eq 2.6 with the sign "
              f"corrected), per-class feature maps (eq 2.4), input {i['map_size']} px, trained on {i['train_n']} "
-             f"images ({i['msroi_seconds']:.0f} s when computed); map = top-{len(i['rank_weights'])} classes by Z^c, "
+             f"images ({i['msroi_seconds']:.0f} s when computed), trunk [conv 3×3 → BatchNorm → ReLU]² blocks, softplus head "
+             "(both ours: with ReLU and no BatchNorm the short CPU training drove every head feature to zero); map = top-"
+             f"{len(i['rank_weights'])} classes by Z^c, "
              f"each class map min-max normalised, weights {i['rank_weights']} (the public code's rank weights), "
              "bilinear upsampling, min-max to [0, 1].")
     rec.note(f"CAM baseline: same trunk + ReLU feature maps + global average pooling + linear layer, softmax on the "
