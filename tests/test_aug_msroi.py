@@ -213,3 +213,16 @@ def test_paper_profile_loads_resnet50_and_splits_fake_imagenet(tmp_path, monkeyp
     missing = lib.config.resolve("aug_msroi", ns | {"WEIGHTS": "pretrained"}, verbose=False)
     with pytest.raises(WeightsMissing):
         protocol.classifier(missing)
+
+
+@pytest.mark.parametrize("profile", ["smoke", "quick", "paper"])
+def test_the_map_network_is_msroi_s_under_every_profile(profile: str) -> None:
+    """aug_msroi reads the MS-ROI map network from msroi's cache entry: the two papers must resolve to the
+    same network spec (a diverging quick value would silently train a second, different network)."""
+    from lib.papers.aug_msroi.params import PARAMS as AUG
+    from lib.papers.msroi.params import PARAMS as MSROI
+    from lib.papers.msroi.protocol import MapNetSpec
+
+    aug, msroi = AUG.resolve(profile), MSROI.resolve(profile)
+    assert MapNetSpec.from_params(aug) == MapNetSpec.from_params(msroi)
+    assert aug["MAP_DATA"] == msroi["DATA"]

@@ -7,12 +7,18 @@ Caltech-256 image folder at 224 px, for a GPU. Attack budgets are normalised RMS
 (`lib.attacks`); qualities are IJG 1–100; noise scales are on [0, 1] pixels (input) or in units of each
 activation's standard deviation (activations).
 
-The MAP_* / TRAIN_OBJECTS / OBJECT_FRAC / TEXTURE / CAM_* names and quick values are `msroi`'s, so that
+The map network's parameters (SHARED_MAP_PARAMS) are `msroi`'s own declarations, imported, so that
 `lib.papers.msroi.protocol.MapNetSpec.from_params` gives the same spec and the cached network is shared.
 """
 from __future__ import annotations
 
+from lib.papers.msroi.params import PARAMS as MSROI
 from lib.params import Param, Params
+
+# msroi's parameters that define the map network (lib.papers.msroi.protocol.MapNetSpec.from_params)
+SHARED_MAP_PARAMS = ("MAP_FOLDER", "MAP_TRAIN", "MAP_SIZE", "MAP_WIDTHS", "MAP_POOLS", "MAP_PER_CLASS",
+                     "MAP_RANK_WEIGHTS", "MAP_SCENES", "MAP_EPOCHS", "MAP_BATCH", "MAP_LR", "MAP_SEED",
+                     "TRAIN_OBJECTS", "OBJECT_FRAC", "TEXTURE", "CAM_FEATURES", "CAM_EPOCHS")
 
 _ATTACKS = ["fgsm", "igsm", "deepfool", "jsma", "lbfgs", "ga"]
 
@@ -81,31 +87,9 @@ PARAMS = Params(
     # -- the MS-ROI map network (msroi's names and values: shared through the cache)
     MAP_DATA=Param(str, "MAP_TRAIN='composites': the CIFAR object / background images of the map network's "
                         "training scenes (msroi's DATA; lib.data)", smoke="synthetic", quick="auto", paper="cifar10"),
-    MAP_FOLDER=Param(str | None, "MAP_TRAIN='images': the folder (or .tar.gz) of train/<class>/<image> the map "
-                                 "network trains on (Caltech-256; relative paths from the repository root; msroi's "
-                                 "MAP_FOLDER)", smoke=None, paper="data/caltech256"),
-    MAP_TRAIN=Param(str, "composites | images (see msroi)", smoke="composites", paper="images",
-                    choices=("composites", "images")),
-    MAP_SIZE=Param(int, "input side of the map network (pixels); the 32-px image is resized to it and the map "
-                        "pooled back", smoke=48, quick=64, paper=224, min=16),
-    MAP_WIDTHS=Param(list[int], "channels of each trunk block", smoke=[8, 16, 16], quick=[16, 32, 48],
-                     paper=[64, 128, 256, 512, 512], min_len=1, min=1),
-    MAP_POOLS=Param(int, "trunk blocks followed by a 2×2 max-pool", smoke=2, paper=5, min=0),
-    MAP_PER_CLASS=Param(int, "feature maps per class d (eq 2.4)", smoke=4, quick=8, min=1),
-    MAP_RANK_WEIGHTS=Param(list[float], "weights of the top classes' maps, top-1 first",
-                           smoke=[0.5, 0.25, 0.125, 0.0625, 0.075], min_len=1, min=0),
-    MAP_SCENES=Param(int, "training scenes of the map network", smoke=400, quick=8000, paper=0, min=0),
-    MAP_EPOCHS=Param(int, "training epochs of the map network", smoke=2, quick=5, paper=30, min=1),
-    MAP_BATCH=Param(int, "batch size of the map network", smoke=64, quick=128, paper=32, min=1),
-    MAP_LR=Param(float, "Adam learning rate of the map network", smoke=0.002, quick=0.001, min=0),
-    MAP_SEED=Param(int, "seed of the map network", smoke=0, min=0),
-    TRAIN_OBJECTS=Param(list[int], "(min, max) objects per training scene", smoke=[1, 4], min_len=2, min=0, max=4),
-    OBJECT_FRAC=Param(list[float], "(min, max) object side / canvas side, training scenes", smoke=[0.25, 0.5],
-                      min_len=2, min=0.01, max=0.5),
-    TEXTURE=Param(float, "background texture amplitude of training scenes", smoke=0.06, min=0),
-    CAM_FEATURES=Param(int, "msroi's CAM baseline (part of the shared spec only)", smoke=16, quick=64, paper=1024,
-                       min=1),
-    CAM_EPOCHS=Param(int, "msroi's CAM baseline (part of the shared spec only)", smoke=1, quick=3, paper=30, min=1),
+    # -- the MS-ROI map network: msroi's own declarations (names, meanings, values per profile), so that
+    #    MapNetSpec.from_params gives the same spec and the cached network is shared; declared once, there
+    **{name: MSROI[name] for name in SHARED_MAP_PARAMS},
     # -- figures and claims
     EXAMPLES=Param(int, "images shown in Figs. 3.1, 3.3, 3.5", smoke=3, quick=4, min=1),
     TIMING=Param(int, "AM-C13: images encoded by Aug-MSROI in the timing run", smoke=8, quick=300, min=1),
