@@ -326,7 +326,8 @@ def table2_1(cfg: Config, res: CompressionResult) -> Record:
                 parts.append((f"{s}: ΔPSNR-S > 0", t0.verdict, t0.describe(" dB")))
                 parts.append((f"{s}: ΔPSNR-S ≥ {C1_EFFECT:g} dB", t3.verdict, t3.describe(" dB")))
             rec.claim(C.Claim(f"ms.c1.{m}.{v}", CLAIMS["ms.c1"] + tag, C.all_of([p[1] for p in parts]),
-                              "; ".join(f"{n}: {e}" for n, _, e in parts[::2]), tuple(parts)))
+                              "; ".join(f"{n} ({v.value})" for n, v, _ in parts) + ". ΔPSNR-S per set: "
+                              + "; ".join(f"{n.split(':')[0]}: {e}" for n, _, e in parts[::2]), tuple(parts)))
             # MS-C2
             parts = []
             for s, r in rows.items():
