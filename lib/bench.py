@@ -11,6 +11,8 @@ dict. `main()` runs every `bench_<name>` defined in this module that `--only` se
            torch DataLoader loop over float tensors, same network, optimiser, batch and steps
     repr   lib.papers.repr.method.train of C^3(32) (standard, and RePr with Ortho ranking and dropped filters
            held at zero) vs a plain DataLoader loop: images/s of the training steps
+    msroi  lib.jpeg's vectorised mosaic vs the public code's per-pixel loop; encode_msroi per variant vs
+           one Pillow encode; lib.iqa.vifp vs sewar's vifp
     quality_resilient  lib.distortions.blur_per_sample (per-image σ, one grouped convolution) vs a loop of
            scipy.ndimage.gaussian_filter, at 32×32 and 224×224; Eq. 4's SLSQP + EM solve for every level
 """
@@ -522,6 +524,75 @@ def bench_jobs(only: str = "selective_finetuning") -> dict[str, float]:
         rows.append((f"{label} (exit {status})", seconds, "", f"{results['--jobs 1'] / seconds:.2f}x", ""))
     _table(rows)
     return results
+
+
+def _msroi_scene(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A uint8 `[n, n, 3]` scene (smooth textured background, a strongly textured ellipse) and its saliency."""
+    from scipy.ndimage import gaussian_filter
+
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:n, 0:n] / n
+    bg = np.stack([120 + 60 * np.sin(3 * xx + 1), 110 + 50 * np.cos(2.5 * yy), 140 + 40 * np.sin(2 * (xx + yy))], -1)
+    bg = bg + 25 * np.sin(18 * xx + 7 * yy)[..., None] + rng.normal(0, 12, (n, n, 1))
+    obj = np.stack([128 + 70 * np.sin(40 * xx) * np.cos(30 * yy), 100 + 60 * np.sin(25 * (xx + yy)),
+                    90 + 50 * np.cos(35 * xx)], -1) + rng.normal(0, 6, (n, n, 3))
+    mask = (xx - 0.4) ** 2 / 0.09 + (yy - 0.45) ** 2 / 0.05 < 1
+    sal = gaussian_filter(mask.astype(np.float64), n / 32)
+    return np.where(mask[..., None], obj, bg).clip(0, 255).astype(np.uint8), (sal - sal.min()) / np.ptp(sal)
+
+
+def bench_msroi(size: int = 512, loop_rows: int = 32, seed: int = 0) -> dict[str, float]:
+    """Semantic JPEG (issue 15): the pixel mosaic, the three encoders and the VIFP metric.
+
+    (a) The public code's model-6 mosaic (per pixel: saliency < median -> decoded Q80, else decoded Q100)
+    as its per-pixel-and-channel Python loop, timed on `loop_rows` rows and extrapolated, vs
+    `lib.jpeg._mosaic` (one `take_along_axis`); the two outputs are compared on the timed rows. (b)
+    `encode_msroi` per variant at size² (4:4:4, reference Q50, ±1%): time, encodes, size error. (c)
+    `lib.iqa.vifp` (separable NumPy) vs sewar's `vifp` (2-D convolutions) on the same luma pair.
+    """
+    from lib import iqa, jpeg
+
+    image, sal = _msroi_scene(size, seed)
+    decoded = np.stack([jpeg.decode(jpeg.pillow_jpeg(image, q)) for q in (80, 100)])
+    median = np.percentile(sal, 50)
+
+    def loop(rows: int) -> np.ndarray:
+        out = decoded[1, :rows].copy()
+        for i in range(rows):
+            for j in range(size):
+                for c in range(3):
+                    out[i, j, c] = decoded[0 if sal[i, j] < median else 1, i, j, c]
+        return out
+
+    t_rows, looped = _timed(lambda: loop(loop_rows))
+    t_loop = t_rows * size / loop_rows
+    index = np.where(sal < median, 7, 9)
+    t_vec, mosaic = _timed(lambda: jpeg._mosaic(image, np.arange(10.0, 101.0, 10.0), index, "4:4:4"))
+    same = bool(np.array_equal(looped, mosaic[:loop_rows]))
+    rows = [(f"public code's per-pixel loop, {size}x{size}", t_loop, f"{size * size / t_loop:,.0f} px/s", "1.0x",
+             f"timed on {loop_rows} rows ({t_rows:.2f}s), extrapolated"),
+            ("jpeg._mosaic (take_along_axis, incl. 2 encodes)", t_vec, f"{size * size / t_vec:,.0f} px/s",
+             f"{t_loop / t_vec:.0f}x", f"identical pixels on the timed rows: {same}")]
+    out: dict[str, float] = {"loop_s": t_loop, "mosaic_s": t_vec, "mosaic_speedup": t_loop / t_vec,
+                             "mosaic_identical": float(same)}
+    t_ref, _ = _timed(lambda: jpeg.reference_jpeg(image, 50))
+    rows.append((f"Pillow JPEG Q50 (one encode, baseline), {size}x{size}", t_ref, "", "", ""))
+    for variant in jpeg.VARIANTS:
+        t_enc, res = _timed(lambda variant=variant: jpeg.encode_msroi(image, sal, variant))
+        rows.append((f"encode_msroi {variant!r}", t_enc, f"{1 / t_enc:,.1f} images/s", f"{t_enc / t_ref:.0f}x ref",
+                     f"{res.n_encodes} encodes, size {res.size_error:+.2%}, {res.knob_name} {res.knob:.2f}"))
+        out |= {f"{variant}_s": t_enc, f"{variant}_encodes": float(res.n_encodes),
+                f"{variant}_size_error": res.size_error}
+    y_ref, y_dist = iqa.luma(image), iqa.luma(jpeg.decode(jpeg.reference_jpeg(image, 50)))
+    t_sewar, v_sewar = _timed(lambda: iqa.vifp(y_ref, y_dist, backend="sewar"))
+    t_np, v_np = _timed(lambda: iqa.vifp(y_ref, y_dist))
+    rows += [("VIFP sewar (2-D convolutions)", t_sewar, f"{1 / t_sewar:,.1f} images/s", "1.0x", f"{v_sewar:.6f}"),
+             ("VIFP lib.iqa (separable)", t_np, f"{1 / t_np:,.1f} images/s", f"{t_sewar / t_np:.0f}x",
+              f"{v_np:.6f}, |diff| {abs(v_np - v_sewar):.1e}")]
+    print(f"\n[msroi] semantic JPEG at {size}x{size}, 4:4:4, reference Q50; {_header()}")
+    _table(rows)
+    return out | {"ref_s": t_ref, "vifp_sewar_s": t_sewar, "vifp_ours_s": t_np,
+                  "vifp_abs_diff": abs(v_np - v_sewar)}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -67,7 +67,7 @@ class SizeMatchError(RuntimeError):
         self.variant, self.target_bytes, self.closest_bytes = variant, target_bytes, closest_bytes
         self.closest_knob, self.tol, self.knob_range = closest_knob, tol, knob_range
         super().__init__(
-            f"msroi_jpeg({variant!r}) could not match the reference size {target_bytes} B within ±{tol:.1%}: "
+            f"{variant!r} JPEG could not match the reference size {target_bytes} B within ±{tol:.1%}: "
             f"the closest was {closest_bytes} B ({closest_bytes / target_bytes - 1:+.2%}) at {knob_name}="
             f"{closest_knob:.3f}, searching {knob_name} in [{knob_range[0]:.2f}, {knob_range[1]:.2f}]")
 
@@ -274,52 +274,96 @@ def reference_jpeg(image: np.ndarray, reference_quality: int = 50, subsampling: 
 
 
 def _bisect_size(encode: Callable[[float], bytes], lo: float, hi: float, target: int, tol: float,
-                 variant: str, knob_name: str, max_iter: int = 40) -> tuple[bytes, float, int]:
-    """Bisect a knob (size non-decreasing in it) until |size/target − 1| ≤ tol.
+                 variant: str, knob_name: str, guess: float | None = None, step: float = 6.0,
+                 aim: float | None = None, max_iter: int = 40) -> tuple[bytes, float, int]:
+    """Search a knob in [lo, hi] (size non-decreasing in it) until |size/target − 1| ≤ tol.
 
-    Stops at the first size within tol/4 (or when the knob interval is below 1e-4) and returns the
-    trial closest to the target: (bytes, knob, number of encodes). Raises SizeMatchError when the interval
-    cannot reach the target or the size jumps over the tolerance band.
+    Starts at `guess` (clipped; the middle when None) and steps outward by `step`, doubling, until the target
+    is bracketed (or an end of [lo, hi] is reached), then narrows the bracket by false position on log(size)
+    (points kept 5% away from the ends; a bisection whenever the same end moved twice in a row). Stops at the
+    first size within `aim` (default tol/2) or when the bracket is narrower than 1e-3, and returns the trial
+    closest to the
+    target: (bytes, knob, number of encodes). Raises SizeMatchError when [lo, hi] cannot reach the target, or
+    the size jumps over the tolerance band (sizes are integers and tables change in steps).
     """
-    seen: list[tuple[float, float, bytes]] = []        # (|error|, knob, data)
+    seen: dict[float, tuple[float, bytes]] = {}          # knob -> (|error|, data)
 
     def trial(knob: float) -> int:
-        data = encode(knob)
-        seen.append((abs(len(data) / target - 1.0), knob, data))
-        return len(data)
+        if knob not in seen:
+            data = encode(knob)
+            seen[knob] = (abs(len(data) / target - 1.0), data)
+        return len(seen[knob][1])
 
-    def best_or_raise() -> tuple[bytes, float, int]:
-        err, knob, data = min(seen, key=lambda s: s[0])
+    def done() -> tuple[bytes, float, int]:
+        knob = min(seen, key=lambda k: seen[k][0])
+        err, data = seen[knob]
         if err <= tol:
             return data, knob, len(seen)
         raise SizeMatchError(variant, target, len(data), knob, tol, (lo, hi), knob_name)
 
-    low_size = trial(lo)
-    if low_size > target * (1 + tol):
-        return best_or_raise()
-    high_size = trial(hi)
-    if high_size < target * (1 - tol) or seen[0][0] <= tol or seen[1][0] <= tol:
-        return best_or_raise()
-    a, b = lo, hi
+    aim = tol / 2 if aim is None else min(aim, tol)
+    x = min(max(0.5 * (lo + hi) if guess is None else guess, lo), hi)
+    size = trial(x)
+    if abs(size / target - 1.0) <= aim:
+        return done()
+    # bracket: a with size < target, b with size > target
+    a = b = None
+    if size < target:
+        a, d = x, step
+        while b is None:
+            if a >= hi:
+                return done()                                # even the top of the range is too small
+            nxt = min(a + d, hi)
+            s_n = trial(nxt)
+            if abs(s_n / target - 1.0) <= aim:
+                return done()
+            if s_n < target:
+                a, d = nxt, 2 * d
+            else:
+                b = nxt
+    else:
+        b, d = x, step
+        while a is None:
+            if b <= lo:
+                return done()                                # even the bottom of the range is too large
+            nxt = max(b - d, lo)
+            s_n = trial(nxt)
+            if abs(s_n / target - 1.0) <= aim:
+                return done()
+            if s_n > target:
+                b, d = nxt, 2 * d
+            else:
+                a = nxt
+    la, lb, lt = math.log(trial(a)), math.log(trial(b)), math.log(target)
+    last_side = prev_side = 0
     for _ in range(max_iter):
-        mid = 0.5 * (a + b)
-        size = trial(mid)
-        if abs(size / target - 1.0) <= tol / 4:            # aim inside the band, not at its edge
+        if b - a < 1e-3:
             break
-        a, b = (mid, b) if size < target else (a, mid)
-        if b - a < 1e-4:
+        if (last_side != 0 and last_side == prev_side) or lb <= la:
+            x = 0.5 * (a + b)
+        else:
+            x = a + (b - a) * min(max((lt - la) / (lb - la), 0.05), 0.95)
+        size = trial(x)
+        if abs(size / target - 1.0) <= aim:              # inside the band, not at its edge
             break
-    return best_or_raise()
+        prev_side, last_side = last_side, (-1 if size < target else 1)
+        if size < target:
+            a, la = x, math.log(size)
+        else:
+            b, lb = x, math.log(size)
+    return done()
 
 
 def jpeg_at_size(image: np.ndarray, target_bytes: int, subsampling: Subsampling = "4:4:4", tol: float = 0.01,
-                 integer: bool = False) -> StandardJpeg:
+                 integer: bool = False, guess: float = 50.0, aim: float = 0.001) -> StandardJpeg:
     """The second reference: a standard JPEG whose quality is chosen to match `target_bytes`.
 
     Args:
         image: uint8 `[H, W, 3]`. target_bytes: the size to match (bytes). subsampling: "4:4:4" / "4:2:0".
         tol: relative size tolerance. integer: search integer Pillow qualities only (then the nearest
-            size is returned, and `tol` is not enforced); otherwise a real quality is bisected to `tol`.
+            size is returned, and `tol` is not enforced); otherwise a real quality is searched, starting
+            at `guess`, until the size is within `aim` (0.1%; or the closest a 1e-3 quality step gives),
+            and must end within `tol`.
 
     Raises:
         SizeMatchError: when no quality in [1, 100] comes within `tol` (real search only).
@@ -337,7 +381,7 @@ def jpeg_at_size(image: np.ndarray, target_bytes: int, subsampling: Subsampling 
         q, data = min(cands, key=lambda c: abs(len(c[1]) - target_bytes))
         return StandardJpeg(data, float(q), len(data))
     data, q, _ = _bisect_size(lambda x: pillow_jpeg(image, x, subsampling), 1.0, 100.0, int(target_bytes), tol,
-                              "standard", "quality")
+                              "standard", "quality", guess=guess, aim=aim)
     return StandardJpeg(data, float(q), len(data))
 
 
@@ -428,7 +472,12 @@ class _DctPlanes:
         self.chroma = np.stack([_block_dct(c) for c in chroma])                       # [2, Hc/8, Wc/8, 8, 8]
 
     def write(self, unit_quality: np.ndarray) -> bytes:
-        """Quantise every block with its unit's quality `[hb, wb]` and write a baseline JPEG (bytes)."""
+        """Quantise every block with its unit's quality `[hb, wb]` and write a baseline JPEG (bytes).
+
+        Block coefficients are quantised with their level's tables T_n and re-expressed in the finest used
+        level's tables T_f (stored in the file): c = round(round(D / T_n)·T_n / T_f). Where T_n is not a
+        multiple of T_f this adds at most T_f/2 of error per coefficient; blocks at the finest level are exact.
+        """
         q_store = float(unit_quality.max())
         luma_store, chroma_store = ijg_tables(q_store)                                 # finest used level
         luma_t, chroma_t = ijg_tables(unit_quality)                                    # [hb, wb, 8, 8]
@@ -468,6 +517,13 @@ def _write_dct(y: np.ndarray, cb: np.ndarray, cr: np.ndarray, luma_table: np.nda
 
 
 # ----------------------------------------------------------------------------------- the encoders
+
+
+def _check_range(rng: tuple[float, float], name: str, lo: float, hi: float) -> tuple[float, float]:
+    a, b = (float(v) for v in rng)
+    if not lo <= a < b <= hi:
+        raise ValueError(f"{name} must be an interval (a, b) with {lo:g} <= a < b <= {hi:g}, got {rng}")
+    return a, b
 
 
 def _resolve_params(variant: str, params):
@@ -523,8 +579,9 @@ def encode_msroi(image: np.ndarray, saliency: np.ndarray, variant: Variant, refe
     if variant == "thesis":
         mosaic = _mosaic(image, levels, _expand(unit_level, unit, shape), subsampling)
         n_pre = len(np.unique(unit_level))
-        data, qf, n = _bisect_size(lambda q: pillow_jpeg(mosaic, q, subsampling), *p.q_final_range, target, tol,
-                                   variant, "final_quality")
+        q_range = _check_range(p.q_final_range, "q_final_range", 1.0, 100.0)
+        data, qf, n = _bisect_size(lambda q: pillow_jpeg(mosaic, q, subsampling), *q_range, target, tol,
+                                   variant, "final_quality", guess=float(reference_quality))
         return MsroiJpeg(data=data, n_bytes=len(data), size_error=len(data) / target - 1, knob_name="final_quality",
                          knob=qf, final_quality=qf, unit_quality=levels[unit_level], levels=tuple(levels),
                          n_encodes=1 + n_pre + n, **common)
@@ -553,8 +610,9 @@ def encode_msroi(image: np.ndarray, saliency: np.ndarray, variant: Variant, refe
             if abs(len(data) / target - 1) > tol:
                 raise SizeMatchError(variant, target, len(data), qf, tol, (21.0, 90.0), "final_quality")
         elif p.search == "bisect":
-            data, qf, n = _bisect_size(lambda q: pillow_jpeg(mosaic, q, subsampling), *p.q_final_range, target,
-                                       tol, variant, "final_quality")
+            q_range = _check_range(p.q_final_range, "q_final_range", 1.0, 100.0)
+            data, qf, n = _bisect_size(lambda q: pillow_jpeg(mosaic, q, subsampling), *q_range, target,
+                                       tol, variant, "final_quality", guess=float(reference_quality))
         else:
             raise ValueError(f"CodeParams.search must be 'bisect' or 'descending', got {p.search!r}")
         unit_q = _unit_reduce(qualities[index], unit, "mean")
@@ -563,14 +621,17 @@ def encode_msroi(image: np.ndarray, saliency: np.ndarray, variant: Variant, refe
                          n_encodes=1 + n_pre + n, **common)
 
     # dct
-    lo, hi = p.shift_range if p.shift_range is not None else (1.0 - float(levels.min()), 100.0 - float(levels.max()))
+    full = (1.0 - float(levels.min()), 100.0 - float(levels.max()))
+    lo, hi = full if p.shift_range is None else _check_range(p.shift_range, "shift_range", -99.0, 99.0)
     planes = _DctPlanes(image, subsampling)
     unit_base = levels[unit_level]
 
     def shifted(delta: float) -> np.ndarray:
         return np.clip(unit_base + delta, 1.0, 100.0)
 
-    data, delta, n = _bisect_size(lambda d: planes.write(shifted(d)), lo, hi, target, tol, variant, "level_shift")
+    guess = float(reference_quality) - float(np.mean(unit_base))           # mean block quality = the reference's
+    data, delta, n = _bisect_size(lambda d: planes.write(shifted(d)), lo, hi, target, tol, variant, "level_shift",
+                                  guess=guess)
     unit_q = shifted(delta)
     rows = np.minimum(unit, shape[0] - unit * np.arange(unit_q.shape[0]))    # pixels of each unit in the image
     cols = np.minimum(unit, shape[1] - unit * np.arange(unit_q.shape[1]))

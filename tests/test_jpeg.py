@@ -194,10 +194,26 @@ def test_jpeg_at_size_matches_a_target_and_reports_its_quality() -> None:
     image = SCENES[256][0]
     target = int(len(jpeg.pillow_jpeg(image, 60)) * 1.004)
     res = jpeg.jpeg_at_size(image, target)
-    assert abs(res.n_bytes / target - 1) <= 0.01 and 59 <= res.quality <= 61.5
+    assert abs(res.n_bytes / target - 1) <= 0.002 and 59 <= res.quality <= 61.5     # aims at 0.1%
     assert res.n_bytes == len(res.data) and jpeg.decode(res.data).shape == image.shape
     integer = jpeg.jpeg_at_size(image, target, integer=True)
     assert integer.quality == 60.0
+
+
+def test_size_search_converges_in_few_encodes_and_reports_jumps() -> None:
+    calls = []
+
+    def smooth(k: float) -> bytes:                        # size = 1000·exp(k/20) bytes, increasing in k
+        calls.append(k)
+        return b"x" * int(1000 * np.exp(k / 20))
+
+    data, knob, n = jpeg._bisect_size(smooth, 1.0, 100.0, 3000, 0.01, "test", "k", guess=50.0)
+    assert abs(len(data) / 3000 - 1) <= 0.005 and abs(knob - 20 * np.log(3)) < 0.5
+    assert n == len(set(calls)) <= 10
+    step = lambda k: b"x" * (1000 if k < 50 else 1600)     # noqa: E731  (no knob reaches 1500 ± 1%)
+    with pytest.raises(jpeg.SizeMatchError, match="closest was 1600 B") as err:
+        jpeg._bisect_size(step, 1.0, 100.0, 1500, 0.01, "test", "k")
+    assert err.value.closest_bytes == 1600 and 50 <= err.value.closest_knob <= 51
 
 
 # ----------------------------------------------------------------------------------- errors
@@ -247,3 +263,9 @@ def test_bad_saliency_variant_and_parameters_raise() -> None:
         jpeg.msroi_jpeg(image, sal, "thesis", reference_quality=0)
     with pytest.raises(ValueError, match="subsampling"):
         jpeg.msroi_jpeg(image, sal, "thesis", subsampling="4:2:2")
+    with pytest.raises(ValueError, match="q_final_range"):
+        jpeg.msroi_jpeg(image, sal, "code", params=jpeg.CodeParams(q_final_range=(60.0, 40.0)))
+    with pytest.raises(ValueError, match="shift_range"):
+        jpeg.msroi_jpeg(image, sal, "dct", params=jpeg.DctParams(shift_range=(5.0, 5.0)))
+    with pytest.raises(ValueError, match="q_high"):
+        jpeg.msroi_jpeg(image, sal, "dct", params=jpeg.DctParams(q_low=70.0, q_high=30.0))
