@@ -14,7 +14,7 @@ from torch import Tensor
 
 @dataclass
 class AttackResult:
-    """Fig. 3.1, Fig. 3.2b and claims AM-C5, AM-C6, AM-C12: the attacks on the test images.
+    """Fig. 3.1, Fig. 3.2b and claims AM-C5, AM-C6: the attacks on the test images.
 
     examples: {'clean': `[E, 3, H, W]`, 'adversarial': `[E, 3, H, W]` (IGSM), 'labels', 'clean_pred', 'adv_pred'
         (int lists), 'classes' (names)}.
@@ -23,8 +23,7 @@ class AttackResult:
     stats: one row per attack: attack, success (share whose prediction left the clean one), rmse (mean, [0, 1]),
         rmse_min / rmse_max, r_mean_maps (Pearson r of the two mean maps), top25_share (mean per-image share of
         |δ|² on the 25% most salient pixels of the image's clean map), changed_nonsat (share of non-saturated
-        pixel values changed), pb_r (mean per-image point-biserial r between 'pixel changed' and the Aug-MSROI
-        map of the adversarial image), pb_r_lo / pb_r_hi (95% Student-t interval), n.
+        pixel values changed), n.
     info: classifier, clean accuracy, budget, options, image counts.
     """
 
@@ -56,11 +55,13 @@ class SearchResult:
 
 @dataclass
 class MapsResult:
-    """Figs. 3.3 and 3.4 and claim AM-C7.
+    """Figs. 3.3 and 3.4 and claims AM-C7, AM-C12.
 
     examples: {'clean', 'adversarial' (images `[E, 3, H, W]`), 'map_clean', 'map_adv', 'aug_adv' (maps `[E, H, W]`),
         'each' (`[n, H, W]`: the jittered passes of the first example), 'attack'}.
-    rows: attack, image, corr_msroi (corr(map(x'), map(x))), corr_aug (corr(Aug-MSROI(x'), map(x))).
+    rows: attack, image, corr_msroi (corr(map(x'), map(x))), corr_aug (corr(Aug-MSROI(x'), map(x))), pb_r (point-
+        biserial r between 'pixel changed by the attack' and the Aug-MSROI map of x'; NaN when no pixel or every
+        pixel changed).
     """
 
     examples: dict
