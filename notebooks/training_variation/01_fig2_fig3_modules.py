@@ -36,6 +36,7 @@ import lib
 from lib.papers.training_variation import protocol, render
 
 cfg = lib.config.resolve("training_variation", globals())
+protocol.data(cfg)   # load the data first, so every record names it (Fig. 2 itself needs none)
 
 # %% [markdown]
 # ## Fig. 2 — weights of the modules at width 256, paper beside ours
