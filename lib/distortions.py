@@ -241,9 +241,40 @@ def border_index(n: int, pad: int, border: Border | str) -> Tensor:
     return torch.where(m < n, m, 2 * n - 2 - m)
 
 
+def blur_matrices(kernels: Tensor, n: int, border: Border | str) -> Tensor:
+    """The blur along one axis of length `n` as one matrix per image, the border folded in.
+
+    Row i of matrix b holds the weights that output pixel i takes from each input pixel: tap t of
+    `kernels[b]` lands on input index `border_index(n, radius, border)[i + t]`, and taps that reflect onto
+    the same pixel add up. So `blur_matrices(k, H, b)[j] @ X` blurs the columns of an `[H, W]` image X
+    exactly as the padded 1-D convolution does, for any radius (also wider than the image).
+
+    Args:
+        kernels: `[N, 2·radius+1]` float (any dtype), one 1-D kernel per image (`gaussian_kernels`).
+        n: the axis length in pixels.
+        border: `Border`.
+
+    Returns:
+        `[N, n, n]`, the dtype and device of `kernels`.
+    """
+    m, size = kernels.shape
+    radius = (size - 1) // 2
+    src = border_index(n, radius, border).to(kernels.device)                  # [n + 2·radius]
+    taps = torch.arange(n, device=kernels.device).view(n, 1) + torch.arange(size, device=kernels.device)
+    cols = src[taps].unsqueeze(0).expand(m, n, size)                           # [N, n, K] input index
+    out = torch.zeros((m, n, n), dtype=kernels.dtype, device=kernels.device)
+    return out.scatter_add_(2, cols, kernels.unsqueeze(1).expand(m, n, size))
+
+
 def blur_per_sample(images: Tensor, sigmas: Tensor | float, rule: KernelRule | str = KernelRule.SCIPY,
                     border: Border | str | None = None, clip: bool = False, quantize: bool = False) -> Tensor:
-    """Separable Gaussian blur with its own sigma per image, as two grouped convolutions (no Python loop).
+    """Separable Gaussian blur with its own sigma per image, as batched matrix products (no per-image loop).
+
+    Each image's row and column blurs are `[H, H]` and `[W, W]` matrices (`blur_matrices`: the truncated
+    kernel with the border folded in), applied as `A_h · X · A_wᵀ` by `torch.bmm` on `[H, C·W]` views,
+    band by band (`_bands`: the matrices are zero beyond the kernel's radius), `BLUR_CHUNK` images at a
+    time. On a CPU this is several times faster than a grouped convolution with per-image kernels and
+    than a per-image SciPy loop (`lib.bench`).
 
     With `rule="scipy"` (default) and the default border ('reflect'), each image equals
     `scipy.ndimage.gaussian_filter(image, sigma=(0, σ_i, σ_i), mode="reflect", truncate=4.0)` (float64
@@ -271,15 +302,39 @@ def blur_per_sample(images: Tensor, sigmas: Tensor | float, rule: KernelRule | s
     r = int(radii.max().item()) if n else 0
     if r == 0:
         return _finish(images.clone(), clip, quantize)
-    k = gaussian_kernels(s, radii, r).to(images.device, images.dtype)            # [N, K]
-    k = k.repeat_interleave(c, dim=0)                                            # [N·C, K]
-    size = 2 * r + 1
-    x = images.reshape(1, n * c, h, w)
-    x = x.index_select(3, border_index(w, r, border).to(images.device))
-    x = F.conv2d(x, k.view(n * c, 1, 1, size), groups=n * c)
-    x = x.index_select(2, border_index(h, r, border).to(images.device))
-    x = F.conv2d(x, k.view(n * c, 1, size, 1), groups=n * c)
-    return _finish(x.reshape(n, c, h, w), clip, quantize)
+    k = gaussian_kernels(s, radii, r).to(images.device)                         # [N, K] float64
+    rows = blur_matrices(k, h, border).to(images.dtype)                           # [N, H, H]
+    cols = rows if w == h else blur_matrices(k, w, border).to(images.dtype)      # [N, W, W]
+    out = torch.empty_like(images)
+    for i in range(0, n, BLUR_CHUNK):          # chunks of images small enough to stay in cache
+        j = min(n, i + BLUR_CHUNK)
+        x = images[i:j].permute(0, 2, 1, 3).reshape(j - i, h * c, w)              # [m, H·C, W]
+        y = torch.empty_like(x)
+        for a, b, lo, hi in _bands(w, r):      # y[.., q] = Σ_p cols[q, p] · x[.., p]: every row of every channel
+            y[:, :, a:b] = torch.bmm(x[:, :, lo:hi], cols[i:j, a:b, lo:hi].transpose(1, 2))
+        y = y.view(j - i, h, c * w)                                                # [m, H, C·W]
+        z = torch.empty_like(y)
+        for a, b, lo, hi in _bands(h, r):      # z[q, ..] = Σ_p rows[q, p] · y[p, ..]: every column at once
+            z[:, a:b] = torch.bmm(rows[i:j, a:b, lo:hi], y[:, lo:hi])
+        out[i:j] = z.view(j - i, h, c, w).permute(0, 2, 1, 3)
+    return _finish(out, clip, quantize)
+
+
+#: images per chunk of `blur_per_sample` (64 at 32×32 is 786 KB: cache-sized; measured best of 64/128/512)
+BLUR_CHUNK = 64
+#: output pixels per band of `blur_per_sample`'s products (measured best of 16/32/64 at 32² and 224²)
+BLUR_BAND = 32
+
+
+def _bands(n: int, radius: int) -> list[tuple[int, int, int, int]]:
+    """Output ranges [a, b) of an axis of length `n` and the input range [lo, hi) each depends on.
+
+    A blur matrix is banded: output i reads inputs i − radius … i + radius (reflections near a border land
+    inside [0, radius), which the first band's range covers). Multiplying band by band skips the zeros:
+    at 224 px and radius 40 that is about half the work of the full product. Band width `BLUR_BAND`.
+    """
+    band = BLUR_BAND
+    return [(a, min(n, a + band), max(0, a - radius), min(n, a + band + radius)) for a in range(0, n, band)]
 
 
 def awgn_per_sample(images: Tensor, sigmas: Tensor | float, generator: torch.Generator | None = None,

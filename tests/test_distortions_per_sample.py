@@ -99,6 +99,36 @@ def test_scipy_rule_equals_gaussian_filter_per_image(dtype: torch.dtype, atol: f
         np.testing.assert_allclose(got[i].double().numpy(), ref, rtol=0, atol=atol)
 
 
+@pytest.mark.parametrize("band,chunk", [(dist.BLUR_BAND, dist.BLUR_CHUNK), (8, 3)])
+def test_banded_chunked_products_equal_gaussian_filter(band: int, chunk: int,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # 75 x 50 px: several bands per axis; radii 2 … 48, the last wider than a band and than the height;
+    # 4 images in chunks of 3 + 1 in the second case
+    monkeypatch.setattr(dist, "BLUR_BAND", band)
+    monkeypatch.setattr(dist, "BLUR_CHUNK", chunk)
+    sigmas = torch.tensor([0.5, 2.0, 6.0, 12.0])
+    x = _rand((4, 3, 50, 75), 7, torch.float64)
+    got = dist.blur_per_sample(x, sigmas)
+    for i, s in enumerate(sigmas.tolist()):
+        ref = gaussian_filter(x[i].numpy(), sigma=(0, s, s), mode="reflect", truncate=4.0)
+        np.testing.assert_allclose(got[i].numpy(), ref, rtol=0, atol=1e-12)
+
+
+def test_blur_matrices_are_stochastic_and_match_a_padded_convolution() -> None:
+    s = torch.tensor([0.7, 3.0], dtype=torch.float64)
+    radii = dist.blur_radius(s)
+    r = int(radii.max())
+    k = dist.gaussian_kernels(s, radii, r)
+    a = dist.blur_matrices(k, 10, "reflect")                    # radius 12 > 10 px: repeated reflection
+    assert a.shape == (2, 10, 10) and (a >= 0).all()
+    torch.testing.assert_close(a.sum(2), torch.ones(2, 10, dtype=torch.float64))
+    v = torch.rand(10, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    padded = v[dist.border_index(10, r, "reflect")]               # [10 + 2r]
+    for j in range(2):
+        conv = torch.stack([(padded[i:i + 2 * r + 1] * k[j]).sum() for i in range(10)])
+        torch.testing.assert_close(a[j] @ v, conv)
+
+
 def test_scipy_rule_mirror_border_equals_gaussian_filter_mirror() -> None:
     sigmas = torch.tensor([0.9, 1.6])
     x = _rand((2, 3, 12, 10), 2, torch.float64)

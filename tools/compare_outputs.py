@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 VOLATILE = {"generated", "started", "duration_s", "git", "commit", "dirty", "packages", "run_key", "log",
-            "last_good", "error", "html"}
+            "last_good", "error", "html", "cache"}
 TIMING_COLUMN = re.compile(r"^(seconds|images_per_s|inf_time_rel.*|duration.*|.*_seconds)$")
 ABS_PATH = re.compile(r"(?<![\w.])/(?:tmp|work|home|root|private|var)/[^\s'\",)\]}]*")
 

@@ -26,7 +26,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from lib import cache, repro
+from lib import cache, distortions, repro
 from lib import data as data_module
 from lib.config import Config
 from lib.data import Dataset, ImageSet, stratified_subset
@@ -34,8 +34,9 @@ from lib.papers.training_variation import adversarial, archs, method, results
 from lib.papers.training_variation.results import Fig3Result, ModulesResult, StudyResult
 from lib.progress import progress
 
-CODE_TRAIN = [archs, method, data_module]
-CODE_EVAL = [sys.modules[__name__], archs, method, adversarial, data_module, results]
+# what cached values depend on (method's blur is lib.distortions.blur_per_sample)
+CODE_TRAIN = [archs, method, distortions, data_module]
+CODE_EVAL = [sys.modules[__name__], archs, method, distortions, adversarial, data_module, results]
 FAMILIES = ("noise", "blur")
 
 
