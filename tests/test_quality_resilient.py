@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import itertools
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -534,6 +535,83 @@ def test_load_per_class_reads_a_tiny_image_folder(tmp_path, monkeypatch) -> None
     assert tr.images.shape == (8, 3, 32, 32) and tr.images.dtype == torch.uint8
     assert torch.bincount(tr.labels).tolist() == [4, 4] and torch.bincount(va.labels).tolist() == [2, 2]
     assert torch.bincount(te.labels).tolist() == [2, 1]                 # 'bee' has 7 images: 4 + 2 + 1
+
+
+def test_given_split_holds_out_a_share_of_each_class() -> None:
+    from lib.papers.quality_resilient import pretrained
+
+    labels = torch.tensor([0] * 10 + [1] * 5 + [2] * 2 + [3])
+    tr, va = pretrained.given_split(labels, 0.2, seed=1)
+    assert torch.bincount(labels[va], minlength=4).tolist() == [2, 1, 1, 0]     # round(20%), ≥ 1 from 2 images
+    assert sorted(torch.cat([tr, va]).tolist()) == list(range(len(labels)))    # disjoint, covering
+    assert torch.equal(va, pretrained.given_split(labels, 0.2, seed=1)[1])
+    assert not torch.equal(va, pretrained.given_split(labels, 0.2, seed=2)[1])
+    with pytest.raises(ValueError, match="val_fraction"):
+        pretrained.given_split(labels, 1.0)
+
+
+def _images(folder: Path, count: int, seed: int = 0) -> None:
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        Image.fromarray(rng.integers(0, 256, (30 + i, 40, 3), dtype=np.uint8)).save(folder / f"{i}.jpg")
+
+
+def test_scene67_folders_and_load_given(tmp_path, monkeypatch) -> None:
+    from lib.papers.quality_resilient import pretrained
+
+    monkeypatch.setenv("REPRO_CACHE", str(tmp_path / "cache"))
+    src = tmp_path / "indoor"
+    for name in ("bar", "kitchen"):
+        _images(src / "Images" / name, 7)
+    (src / "TrainImages.txt").write_text("".join(f"{c}/{i}.jpg\n" for c in ("bar", "kitchen") for i in range(5)))
+    (src / "TestImages.txt").write_text("bar/5.jpg\nbar/6.jpg\nkitchen/6.jpg\n")
+    folder = pretrained.scene67_folders(src, tmp_path / "scene67")
+    classes, tr, va, te = pretrained.load_given(folder, crop=24, val_fraction=0.2)
+    assert classes == ["bar", "kitchen"] and tr.images.shape[1:] == (3, 24, 24)
+    assert torch.bincount(tr.labels).tolist() == [4, 4] and torch.bincount(va.labels).tolist() == [1, 1]
+    assert torch.bincount(te.labels).tolist() == [2, 1]
+    (src / "TestImages.txt").write_text("bar/99.jpg\n")
+    with pytest.raises(FileNotFoundError, match="99.jpg"):
+        pretrained.scene67_folders(src, tmp_path / "other")
+    _images(tmp_path / "no_test" / "train" / "bar", 3)
+    with pytest.raises(Exception, match="test/<class>"):
+        pretrained.load_given(tmp_path / "no_test", crop=24)
+
+
+def test_protocol_reads_a_given_split_folder(tmp_path, monkeypatch) -> None:
+    import lib
+    from lib.papers.quality_resilient import protocol
+
+    monkeypatch.setenv("REPRO_CACHE", str(tmp_path / "cache"))
+    for k, name in enumerate(("ant", "bee")):
+        _images(tmp_path / "folder" / "train" / name, 10, seed=k)
+        _images(tmp_path / "folder" / "test" / name, 3, seed=10 + k)
+    cfg = lib.config.resolve("quality_resilient", {
+        "PROFILE": "paper", "DATA": f"imagefolder:{tmp_path / 'folder'}", "SPLIT": "given", "CROP": 32,
+        "VAL_FRACTION": 0.3, "DEVICE": "cpu"}, verbose=False)
+    sp = protocol.splits(cfg)
+    assert (len(sp.train), len(sp.val), len(sp.test)) == (14, 6, 6) and sp.fingerprint.startswith("given-")
+    assert sp.test.images.shape[1:] == (3, 32, 32)
+
+
+def test_imagenet_subset_links_seeded_classes_with_val_as_test(tmp_path) -> None:
+    from lib.papers.quality_resilient import pretrained
+
+    src = tmp_path / "imagenet"
+    wnids = [f"n{i:08d}" for i in range(6)]
+    for w in wnids:
+        (src / "train" / w).mkdir(parents=True)
+        (src / "val" / w).mkdir(parents=True)
+    chosen = pretrained.imagenet_subset(src, tmp_path / "in3", n_classes=3, seed=0)
+    assert len(chosen) == 3 and set(chosen) <= set(wnids) and chosen == sorted(chosen)
+    assert sorted(p.name for p in (tmp_path / "in3" / "test").iterdir()) == chosen
+    assert (tmp_path / "in3" / "test" / chosen[0]).resolve() == (src / "val" / chosen[0]).resolve()
+    assert pretrained.imagenet_subset(src, tmp_path / "again", n_classes=3, seed=0) == chosen
+    with pytest.raises(FileNotFoundError, match="at least 7"):
+        pretrained.imagenet_subset(src, tmp_path / "x", n_classes=7)
 
 
 @pytest.mark.filterwarnings("ignore:Eq. 4. SLSQP and EM")   # tiny untrained experts: a flat optimum

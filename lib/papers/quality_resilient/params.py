@@ -18,7 +18,8 @@ _BRANCHES = ("conv2_1", "conv3_1", "conv4_1", "conv5_1", "fc6", "fc7", "fc8")
 
 PARAMS = Params(
     # -- data, device, repetitions
-    DATA=Param(str, f"dataset: {_DATA} (paper: Caltech-101 as an image folder; the paper profile is not wired yet)",
+    DATA=Param(str, f"dataset: {_DATA} (paper: Caltech-101, -256, Scene-67 or ImageNet-50 as an image folder, "
+                    "see pretrained.py; the default is Caltech-101)",
                smoke="synthetic:n=800,test=200", quick="auto", paper="imagefolder:../shared/data/caltech101"),
     DEVICE=Param(str, "auto | cpu | cuda", smoke="auto"),
     SEEDS=Param(list[int], "repetitions of the core pipeline (M_clean, experts, weights, gate): each seed "
@@ -31,11 +32,14 @@ PARAMS = Params(
     TEST_SIZE=Param(int, "test images, each at every level of both distortions", smoke=160, quick=2000, paper=0,
                     min=0),
     SPLIT=Param(str, "suite: lib.data's splits of DATA | per_class: DATA=imagefolder:PATH (images of any size) "
-                     "resized to CROP² and split per class by PER_CLASS (the paper's Caltech protocol)",
-                smoke="suite", paper="per_class", choices=("suite", "per_class")),
+                     "resized to CROP² and split per class by PER_CLASS (the paper's Caltech protocol) | given: "
+                     "the folder's own train/ and test/, VAL_FRACTION of training held out (Scene-67, ImageNet-50)",
+                smoke="suite", paper="per_class", choices=("suite", "per_class", "given")),
     PER_CLASS=Param(list[int], "per_class split: [train, val, max test] images per class (Caltech: 25, 5, 50)",
                     smoke=[25, 5, 50], min=0, min_len=3),
-    CROP=Param(int, "per_class split: image side after resizing the shorter side to CROP·8/7 and centre-cropping "
+    VAL_FRACTION=Param(float, "given split: share of each class's training images held out for validation "
+                              "(paper: 20%)", smoke=0.2, min=0, max=0.99),
+    CROP=Param(int, "per_class and given splits: image side after resizing the shorter side to CROP·8/7 and centre-cropping "
                     "(px; the paper: 224)", smoke=224, min=16),
     # -- network
     NETWORK=Param(str, "vgg16_slim: VGG-16 topology trained from scratch (WIDTH, FC) | vgg16_imagenet: torchvision's "

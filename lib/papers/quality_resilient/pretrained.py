@@ -1,16 +1,26 @@
 """The paper profile's inputs: torchvision's ImageNet VGG-16 in our `method.VGG16` layout, and the
-Caltech per-class split (25 train / 5 validation / at most 50 test images per class).
+paper's four datasets as image folders with their splits (Section 2):
+
+    Caltech-101, Caltech-256  `SPLIT=per_class`: 25 train / 5 validation / at most 50 test images per class,
+                              drawn at random (`load_per_class`)
+    Scene-67                  `SPLIT=given`: the dataset's own train/test lists, 20% of each class's
+                              training images held out for validation (`load_given`); `scene67_folders`
+                              turns `TrainImages.txt` / `TestImages.txt` into the train/ and test/ folders
+    ImageNet-50               `SPLIT=given`: 50 classes drawn at random (seeded), ImageNet's validation
+                              images as the test set, 20% of training held out (`imagenet_subset` builds
+                              the folder of symlinks)
 
 Weights are never downloaded: `load_vgg16_imagenet` reads torchvision's IMAGENET1K_V1 checkpoint
 `vgg16-397923af.pth` from a local path (default `torch.hub.get_dir()/checkpoints/`) and raises
 `WeightsMissing` naming the file when it is absent. fc8 is the paper's new last layer: one unit per
 class, Xavier-initialised; every other layer takes the checkpoint's weights.
 
-`load_per_class` reads an image folder of any image sizes at 224² and splits it per class.
-Not yet used by `protocol` (the paper profile is not wired in this session); tested on tiny fakes.
+Image folders may hold images of any size: they are read at CROP² (shorter side to CROP·8/7, centre
+crop). Everything here is tested on tiny fakes; nothing is downloaded.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import torch
@@ -126,3 +136,98 @@ def load_per_class(path: str | Path, crop: int = 224, n_train: int = 25, n_val: 
     tr, va, te = per_class_split(labels, n_train, n_val, max_test, seed)
     return raw["classes"], ImageSet(images[tr], labels[tr]), ImageSet(images[va], labels[va]), \
         ImageSet(images[te], labels[te])
+
+
+def given_split(labels: Tensor, val_fraction: float = 0.2, seed: int = 0) -> tuple[Tensor, Tensor]:
+    """Hold out `val_fraction` of each class's training images (at random, seeded) for validation.
+
+    Per class, round(val_fraction · count) images go to validation, at least one when the class has two
+    or more images (Scene-67, ImageNet-50: 20%).
+
+    Args:
+        labels: `[N]` int64 class of each training image.
+
+    Returns:
+        (train, val) int64 index tensors, each sorted, disjoint, covering all N images.
+    """
+    if labels.ndim != 1:
+        raise ValueError(f"labels must be [N], got {tuple(labels.shape)}")
+    if not 0 <= val_fraction < 1:
+        raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
+    g = torch.Generator().manual_seed(int(seed))
+    order = torch.randperm(len(labels), generator=g)
+    by_class = torch.sort(labels.cpu()[order], stable=True)
+    perm = order[by_class.indices]
+    first = torch.searchsorted(by_class.values, by_class.values, side="left")
+    rank = torch.arange(len(labels)) - first
+    counts = torch.bincount(labels.cpu())[by_class.values]
+    n_val = torch.round(counts * val_fraction).to(torch.int64)
+    n_val = torch.where((counts >= 2) & (n_val == 0) & (val_fraction > 0), torch.ones_like(n_val), n_val)
+    val = rank < n_val
+    return perm[~val].sort().values, perm[val].sort().values
+
+
+def load_given(path: str | Path, crop: int = 224, val_fraction: float = 0.2, seed: int = 0
+               ) -> tuple[list[str], ImageSet, ImageSet, ImageSet]:
+    """An image folder with the dataset's own split (`train/<class>/*`, `test/<class>/*`, any image sizes)
+    read at `crop`², `val_fraction` of each class's training images held out by `given_split`.
+
+    Returns:
+        (class names, train, val, test) with uint8 `[N, 3, crop, crop]` images on the CPU.
+    """
+    raw = data_module.read_image_folder(Path(path), resize=crop)
+    if raw["test"] is None:
+        raise data_module.DataError(f"{path}: SPLIT='given' needs the dataset's test images under 'test/<class>/' "
+                                    "beside 'train/<class>/' (Scene-67: scene67_folders; ImageNet-50: imagenet_subset)")
+    images, labels = raw["train"]
+    tr, va = given_split(labels, val_fraction, seed)
+    return raw["classes"], ImageSet(images[tr], labels[tr]), ImageSet(images[va], labels[va]), ImageSet(*raw["test"])
+
+
+def _link(target: Path, link: Path) -> None:
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if not link.is_symlink():
+        os.symlink(target.resolve(), link)
+
+
+def scene67_folders(src: str | Path, dst: str | Path) -> Path:
+    """MIT Indoor Scene-67 as `dst/train/<class>/…` and `dst/test/<class>/…` symlinks, from the dataset's
+    `TrainImages.txt` / `TestImages.txt` (lines `class/file.jpg`, relative to `src/Images/`).
+
+    Raises:
+        FileNotFoundError: a list or an image it names is missing (the message names it).
+    """
+    src, dst = Path(src), Path(dst)
+    for split, listing in (("train", "TrainImages.txt"), ("test", "TestImages.txt")):
+        lst = src / listing
+        if not lst.is_file():
+            raise FileNotFoundError(f"Scene-67 split list not found: {lst} (the dataset's {listing}, beside Images/)")
+        for line in lst.read_text().split():
+            image = src / "Images" / line
+            if not image.is_file():
+                raise FileNotFoundError(f"{lst} names {line}, but {image} does not exist")
+            _link(image, dst / split / line)
+    return dst
+
+
+def imagenet_subset(src: str | Path, dst: str | Path, n_classes: int = 50, seed: int = 0) -> list[str]:
+    """ImageNet-50: `n_classes` classes of an ImageNet folder (`src/train/<wnid>/`, `src/val/<wnid>/`) drawn
+    at random (seeded; the paper's 50 are unlisted), linked as `dst/train/<wnid>` and `dst/test/<wnid>`
+    (ImageNet's validation images are the paper's test set).
+
+    Returns:
+        The chosen wnids, sorted.
+    """
+    src, dst = Path(src), Path(dst)
+    train = sorted(d.name for d in (src / "train").iterdir() if d.is_dir()) if (src / "train").is_dir() else []
+    if len(train) < n_classes:
+        raise FileNotFoundError(f"{src / 'train'}: needs at least {n_classes} class folders, found {len(train)}")
+    g = torch.Generator().manual_seed(int(seed))
+    chosen = sorted(train[i] for i in torch.randperm(len(train), generator=g)[:n_classes].tolist())
+    for wnid in chosen:
+        if not (src / "val" / wnid).is_dir():
+            raise FileNotFoundError(f"{src / 'val' / wnid} missing: sort ImageNet's validation images into "
+                                    "val/<wnid>/ folders first")
+        _link(src / "train" / wnid, dst / "train" / wnid)
+        _link(src / "val" / wnid, dst / "test" / wnid)
+    return chosen

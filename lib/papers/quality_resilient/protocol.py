@@ -49,6 +49,7 @@ from lib.papers.quality_resilient.results import (
 
 CODE = [sys.modules[__name__], method, pretrained, results, distortions, data_module, repro, zoo]   # what cached values depend on
 EXPERT_MODELS = ("M_clean", "M_noise", "M_blur", "M_all")
+FOLDER_SPLITS = ("per_class", "given")   # SPLIT values that read DATA = imagefolder:PATH at CROP²
 EVAL_BATCH = 500
 
 
@@ -94,20 +95,24 @@ def _digest(*sets: ImageSet) -> str:
 
 def splits(cfg: Config) -> Splits:
     """SPLIT = suite: `lib.data`'s splits of DATA; per_class: DATA = imagefolder:PATH (any image sizes)
-    resized to CROP² and split per class by PER_CLASS (Caltech: 25 / 5 / ≤ 50). Then stratified subsets of
-    TRAIN_SIZE / VAL_SIZE / TEST_SIZE images (0: all), fixed across seeds."""
+    resized to CROP² and split per class by PER_CLASS (Caltech: 25 / 5 / ≤ 50); given: the folder's own
+    train/ and test/ at CROP², VAL_FRACTION of each class's training held out (Scene-67, ImageNet-50).
+    Then stratified subsets of TRAIN_SIZE / VAL_SIZE / TEST_SIZE images (0: all), fixed across seeds."""
     memo = cfg.memo(Memo)
     if memo.splits is None:
-        if cfg.split == "per_class":
+        if cfg.split in FOLDER_SPLITS:
             kind, _, arg = cfg.data.partition(":")
             if kind != "imagefolder" or not arg:
-                raise ValueError(f"SPLIT='per_class' needs DATA='imagefolder:PATH', got DATA={cfg.data!r}")
+                raise ValueError(f"SPLIT={cfg.split!r} needs DATA='imagefolder:PATH', got DATA={cfg.data!r}")
             path = Path(arg).expanduser()
             path = path if path.is_absolute() else paths.ROOT / path
-            n_train, n_val, max_test = cfg.per_class
-            classes, tr, va, te = pretrained.load_per_class(path, cfg.crop, n_train, n_val, max_test, seed=0)
+            if cfg.split == "per_class":
+                n_train, n_val, max_test = cfg.per_class
+                classes, tr, va, te = pretrained.load_per_class(path, cfg.crop, n_train, n_val, max_test, seed=0)
+            else:
+                classes, tr, va, te = pretrained.load_given(path, cfg.crop, cfg.val_fraction, seed=0)
             tr, va, te = tr.to(cfg.device), va.to(cfg.device), te.to(cfg.device)
-            fingerprint = f"per_class-{_digest(tr, va, te)}"
+            fingerprint = f"{cfg.split}-{_digest(tr, va, te)}"
         else:
             data: Dataset = cfg.dataset()
             classes, tr, va, te, fingerprint = list(data.classes), data.train, data.val, data.test, data.fingerprint
@@ -172,14 +177,15 @@ def _state(model: nn.Module) -> dict[str, Tensor]:
 def _data_spec(cfg: Config) -> dict:
     return {"data": splits(cfg).fingerprint, "sizes": [cfg.train_size, cfg.val_size, cfg.test_size],
             "split": cfg.split, "per_class": cfg.per_class if cfg.split == "per_class" else None,
-            "crop": cfg.crop if cfg.split == "per_class" else None}
+            "val_fraction": cfg.val_fraction if cfg.split == "given" else None,
+            "crop": cfg.crop if cfg.split in FOLDER_SPLITS else None}
 
 
 def new_network(cfg: Config) -> method.VGG16:
     """M_clean's starting point: `vgg16_slim` (random init) or torchvision's ImageNet VGG-16 with a new fc8."""
     n = len(splits(cfg).classes)
     if cfg.network == "vgg16_imagenet":
-        size = cfg.crop if cfg.split == "per_class" else int(splits(cfg).test.images.shape[-1])
+        size = cfg.crop if cfg.split in FOLDER_SPLITS else int(splits(cfg).test.images.shape[-1])
         return pretrained.load_vgg16_imagenet(n, cfg.weights, input_size=size)
     return method.vgg16_slim(num_classes=n, width=cfg.width, fc=cfg.fc)
 

@@ -37,7 +37,7 @@ def _record(cfg: Config, artefact: str, title: str, caption: str) -> Record:
     rec = Record(cfg, artefact, title, caption)
     if cfg.p.NETWORK == "vgg16_imagenet":
         net = (f"torchvision's ImageNet VGG-16 with a new fc8, fine-tuned as in Section 2 (data split: {cfg.p.SPLIT}, "
-               f"{cfg.p.CROP}² crops when per class)")
+               f"{cfg.p.CROP}² crops unless suite)")
     else:
         net = (f"VGG-16-topology network (`vgg16_slim`, width {cfg.p.WIDTH:g}, fc {cfg.p.FC}, BatchNorm after each "
                "conv: a stated deviation) trained from scratch on the run's data, instead of ImageNet VGG-16 "
