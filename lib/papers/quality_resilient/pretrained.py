@@ -202,7 +202,7 @@ def scene67_folders(src: str | Path, dst: str | Path) -> Path:
         lst = src / listing
         if not lst.is_file():
             raise FileNotFoundError(f"Scene-67 split list not found: {lst} (the dataset's {listing}, beside Images/)")
-        for line in lst.read_text().split():
+        for line in filter(None, (x.strip() for x in lst.read_text().splitlines())):
             image = src / "Images" / line
             if not image.is_file():
                 raise FileNotFoundError(f"{lst} names {line}, but {image} does not exist")
