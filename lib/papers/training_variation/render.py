@@ -271,8 +271,10 @@ def _acc_figure(rec: Record, g: _Grid, name: str, xlabel: str) -> pd.DataFrame:
         ax.set_title(ARCH_LABEL[arch], fontsize=10)
         ax.set_ylabel("accuracy (%)")
         _level_axis(ax, levels, xlabel)
-    axes[0, 0].legend(fontsize=7, ncol=4)
-    fig.tight_layout()
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", ncol=len(levels), fontsize=7, title="evaluation σ",
+               title_fontsize=7, frameon=False)      # above the panels: inside one it would hide lines
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()))
     data = g.res.acc.assign(acc_pct=lambda d: 100 * d.acc)
     rec.figure(fig, name, data)
     shown = tab.copy()
