@@ -14,31 +14,27 @@ card's architecture, width and data digest equal what the caller asks for; anyth
 `ZooError` with the reason (a mismatch is never silently used). `lookup` is the soft variant the
 experiments call: it returns None (and the reason) so that they train and cache as before.
 
-Training (`train_model`): uint8 images stay in memory; each step draws a batch, applies the standard
-CIFAR augmentation (4-pixel zero-padded random crop, horizontal flip) as one batched gather, converts
-to float in [0, 1], and runs channels-last. SGD with Nesterov momentum and a one-cycle schedule
-(linear warm-up, cosine decay), label smoothing; or the paper-000 protocol (Adam, validation early
-stopping), depending on the recipe.
+Training: `lib.recipes.train_model` with the entry's `Recipe` (uint8 images in memory, batched crop +
+flip, channels-last; SGD Nesterov one-cycle with label smoothing, or the paper-000 protocol).
 """
 from __future__ import annotations
 
 import argparse
 import hashlib
 import json
-import math
 import os
 import platform
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lib import cache, models, paths, repro
-from lib.data import Dataset, ImageSet
+from lib import cache, models, paths, recipes, repro
+from lib.data import Dataset
+from lib.recipes import Recipe, evaluate, train_model
 
 ZOO_DIR = paths.ROOT / "zoo"
 SPLIT_SEED = 0        # lib.data.load's split seed: test carve-out seed 0, train/val seed 1
@@ -47,24 +43,6 @@ CARD_SCHEMA = 1
 
 class ZooError(RuntimeError):
     """A zoo checkpoint is missing, corrupt or does not match what was asked for."""
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """How an entry is trained. Units: lr per step (peak for one-cycle), weight decay per step (L2)."""
-
-    optimizer: str = "sgd"          # "sgd" (Nesterov, momentum 0.9) or "adam"
-    schedule: str = "onecycle"      # "onecycle" (linear warm-up over `warmup` of the steps, cosine to 0)
-                                    # or "early_stop" (constant lr, keep best validation loss)
-    epochs: int = 30                # passes over the 32,000 training images (upper bound for early_stop)
-    batch_size: int = 128
-    lr: float = 0.1
-    warmup: float = 0.15            # share of the steps spent warming up (one-cycle)
-    momentum: float = 0.9
-    weight_decay: float = 5e-4      # not applied to BatchNorm parameters and biases
-    label_smoothing: float = 0.1
-    augment: bool = True            # random crop (pad 4, zeros) + horizontal flip
-    patience: int = 15              # early_stop: epochs without validation-loss improvement
 
 
 @dataclass(frozen=True)
@@ -97,142 +75,6 @@ ENTRIES: dict[str, Entry] = {e.name: e for e in (
                "no augmentation, early stopping on validation loss with patience 15"),
 )}
 
-
-# ---------------------------------------------------------------------------------------------
-# Training
-
-
-def augment(images: Tensor, generator: torch.Generator, pad: int = 4) -> Tensor:
-    """Standard CIFAR augmentation as one batched gather.
-
-    Args:
-        images: `[N, C, H, W]` uint8 (0–255).
-        generator: draws the offsets (uniform in [0, 2·pad]) and flips (probability ½), on images' device.
-
-    Returns:
-        `[N, C, H, W]` uint8: each image cropped from its zero-padded copy at its own offset, then
-        mirrored left-right with probability ½.
-    """
-    n, c, h, w = images.shape
-    dev = images.device
-    padded = F.pad(images, (pad, pad, pad, pad))
-    dy = torch.randint(0, 2 * pad + 1, (n,), generator=generator, device=dev)
-    dx = torch.randint(0, 2 * pad + 1, (n,), generator=generator, device=dev)
-    flip = torch.rand(n, generator=generator, device=dev) < 0.5
-    cols = torch.arange(w, device=dev)
-    cols = torch.where(flip[:, None], cols.flip(0), cols)[:, None, None, :] + dx[:, None, None, None]
-    rows = (torch.arange(h, device=dev)[None, :] + dy[:, None])[:, None, :, None]
-    return padded[torch.arange(n, device=dev)[:, None, None, None], torch.arange(c, device=dev)[None, :, None, None],
-                  rows, cols]
-
-
-def _float(x: Tensor) -> Tensor:
-    return x.float().div_(255.0).contiguous(memory_format=torch.channels_last)
-
-
-@torch.no_grad()
-def evaluate(model: nn.Module, data: ImageSet, batch_size: int = 1000) -> tuple[float, float]:
-    """(mean cross-entropy, accuracy as a fraction) of `model` in eval mode on uint8 `data`."""
-    model.eval()
-    loss, correct = 0.0, 0
-    for s in range(0, len(data), batch_size):
-        logits = model(_float(data.images[s:s + batch_size]))
-        y = data.labels[s:s + batch_size]
-        loss += F.cross_entropy(logits, y, reduction="sum").item()
-        correct += (logits.argmax(1) == y).sum().item()
-    return loss / len(data), correct / len(data)
-
-
-def _param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
-    decay = [p for n, p in model.named_parameters() if p.ndim > 1]
-    rest = [p for n, p in model.named_parameters() if p.ndim <= 1]
-    return [{"params": decay, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0.0}]
-
-
-def onecycle_lr(step: int, total: int, peak: float, warmup: float) -> float:
-    """Learning rate at `step` of `total`: linear 0→peak over `warmup`·total steps, then cosine to 0."""
-    up = max(1, round(warmup * total))
-    if step < up:
-        return peak * (step + 1) / up
-    return 0.5 * peak * (1 + math.cos(math.pi * (step - up) / max(1, total - up)))
-
-
-@dataclass
-class Curve:
-    """Per epoch: mean training loss, validation loss and accuracy (fraction), learning rate at the end."""
-
-    epoch: list[int] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    val_acc: list[float] = field(default_factory=list)
-    lr: list[float] = field(default_factory=list)
-
-
-def train_model(model: nn.Module, train: ImageSet, val: ImageSet, recipe: Recipe, seed: int,
-                log=print) -> tuple[Curve, int]:
-    """Train `model` in place by `recipe`; returns the per-epoch curve and the epoch kept (1-based).
-
-    One-cycle keeps the last weights; early_stop keeps those of the lowest validation loss.
-    """
-    dev = next(model.parameters()).device
-    repro.seed_everything(seed)
-    gen = repro.generator(seed, dev)
-    model.to(memory_format=torch.channels_last)
-    groups = _param_groups(model, recipe.weight_decay)
-    if recipe.optimizer == "sgd":
-        opt = torch.optim.SGD(groups, lr=recipe.lr, momentum=recipe.momentum, nesterov=True)
-    elif recipe.optimizer == "adam":
-        opt = torch.optim.Adam(groups, lr=recipe.lr)
-    else:
-        raise ValueError(f"unknown optimizer {recipe.optimizer!r}; valid: sgd, adam")
-    n = len(train)
-    steps_per_epoch = n // recipe.batch_size
-    total = steps_per_epoch * recipe.epochs
-    curve, best, best_state, bad, kept, step = Curve(), math.inf, None, 0, recipe.epochs, 0
-    t0 = time.perf_counter()
-    for epoch in range(1, recipe.epochs + 1):
-        model.train()
-        perm = torch.randperm(n, generator=gen, device=dev)
-        running = 0.0
-        for b in range(steps_per_epoch):
-            idx = perm[b * recipe.batch_size:(b + 1) * recipe.batch_size]
-            x = train.images[idx]
-            if recipe.augment:
-                x = augment(x, gen)
-            if recipe.schedule == "onecycle":
-                for g in opt.param_groups:
-                    g["lr"] = onecycle_lr(step, total, recipe.lr, recipe.warmup)
-            loss = F.cross_entropy(model(_float(x)), train.labels[idx], label_smoothing=recipe.label_smoothing)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            running += loss.item()
-            step += 1
-        val_loss, val_acc = evaluate(model, val)
-        curve.epoch.append(epoch)
-        curve.train_loss.append(running / steps_per_epoch)
-        curve.val_loss.append(val_loss)
-        curve.val_acc.append(val_acc)
-        curve.lr.append(opt.param_groups[0]["lr"])
-        rate = step * recipe.batch_size / (time.perf_counter() - t0)
-        log(f"epoch {epoch}/{recipe.epochs}: train loss {curve.train_loss[-1]:.4f}, val loss {val_loss:.4f}, "
-            f"val acc {100 * val_acc:.2f}%, {rate:.0f} images/s")
-        if recipe.schedule == "early_stop":
-            if val_loss < best:
-                best, bad, kept = val_loss, 0, epoch
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            else:
-                bad += 1
-                if bad >= recipe.patience:
-                    log(f"early stop: no validation-loss improvement for {recipe.patience} epochs; "
-                        f"keeping epoch {kept}")
-                    break
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    model.eval()
-    return curve, kept
-
-
 # ---------------------------------------------------------------------------------------------
 # Cards and checkpoints
 
@@ -256,9 +98,9 @@ def card_path(name: str) -> Path:
 
 
 def code_digest() -> str:
-    """Digest of the code that determines a zoo checkpoint (this module, models, data, repro)."""
+    """Digest of the code that determines a zoo checkpoint (this module, recipes, models, data, repro)."""
     from lib import data as data_module
-    return cache.code_digest([sys.modules[__name__], models, data_module, repro])
+    return cache.code_digest([sys.modules[__name__], recipes, models, data_module, repro])
 
 
 def _sha256(path: Path) -> str:
@@ -293,10 +135,11 @@ def card(name: str) -> dict:
 
 
 def train_entry(name: str, data_spec: str = "auto", device: str = "cpu", epochs: int | None = None,
-                out_dir: Path | None = None) -> dict:
+                out_dir: Path | None = None, compile: bool = True) -> dict:
     """Train entry `name` from scratch and write its weights and card (atomically). Returns the card.
 
-    `epochs` overrides the recipe's (for tests and trials; the card records what ran).
+    `epochs` overrides the recipe's (for tests and trials; the card records what ran). `compile`: train
+    through `torch.compile` (`lib.recipes.train_model`; the card records it).
     """
     from dataclasses import replace
 
@@ -309,7 +152,7 @@ def train_entry(name: str, data_spec: str = "auto", device: str = "cpu", epochs:
     model = models.build(entry.arch, ds.num_classes, entry.width).to(device)
     t0 = time.perf_counter()
     curve, kept = train_model(model, ds.train, ds.val, recipe, entry.seed,
-                              log=lambda m: print(f"[zoo {name}] {m}", flush=True))
+                              log=lambda m: print(f"[zoo {name}] {m}", flush=True), compile=compile)
     seconds = time.perf_counter() - t0
     state = _half(model.state_dict())
     # evaluate the weights exactly as stored (fp16 -> fp32), not the fp32 training copy
@@ -330,7 +173,7 @@ def train_entry(name: str, data_spec: str = "auto", device: str = "cpu", epochs:
                  "sizes": {"train": len(ds.train), "val": len(ds.val), "test": len(ds.test)}},
         "recipe": asdict(recipe), "seed": entry.seed, "epoch_kept": kept, "code_digest": code_digest(),
         "test_acc": test_acc, "val_acc": val_acc, "target_test_acc": entry.target_test_acc,
-        "curve": asdict(curve), "train_seconds": round(seconds, 1),
+        "curve": asdict(curve), "train_seconds": round(seconds, 1), "compiled": compile,
         "device": f"{device} ({threads} threads, {platform.processor() or platform.machine()})",
         "torch": torch.__version__, "weights": {"file": wpath.name, "dtype": "float16",
                                                 "bytes": wpath.stat().st_size, "sha256": _sha256(wpath)},
@@ -402,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     t.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs (trials only)")
     t.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    t.add_argument("--no-compile", action="store_true", help="train eagerly (default: through torch.compile)")
     sub.add_parser("list", help="entries, their targets and their cards' accuracies")
     v = sub.add_parser("verify", help="check every trained entry's weights against its card")
     v.add_argument("names", nargs="*")
@@ -414,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.threads:
             torch.set_num_threads(args.threads)
         for name in names:
-            info = train_entry(name, args.data, args.device, args.epochs)
+            info = train_entry(name, args.data, args.device, args.epochs, compile=not args.no_compile)
             print(f"[zoo {name}] test acc {100 * info['test_acc']:.2f}% (target {100 * info['target_test_acc']:.0f}%), "
                   f"val acc {100 * info['val_acc']:.2f}%, {info['train_seconds']:.0f} s, "
                   f"{info['weights']['bytes'] / 1e6:.2f} MB")

@@ -1,5 +1,5 @@
-"""lib.zoo: cards, sha256-checked loading, refusal of corrupt or mismatched checkpoints, batched
-augmentation; lib.zoo_page renders the cards. Trains the small paper-000 net for one epoch on the
+"""lib.zoo: cards, sha256-checked loading, refusal of corrupt or mismatched checkpoints; lib.zoo_page
+renders the cards. Trains the small paper-000 net for one epoch on the
 synthetic stand-in (a few seconds)."""
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 from lib import data, train, zoo, zoo_page
 
@@ -17,7 +16,7 @@ from lib import data, train, zoo, zoo_page
 def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     out = tmp_path_factory.mktemp("zoo")
     torch.set_num_threads(1)
-    card = zoo.train_entry("cifar10_net", data_spec="synthetic:n=600,test=200", epochs=1, out_dir=out)
+    card = zoo.train_entry("cifar10_net", data_spec="synthetic:n=600,test=200", epochs=1, out_dir=out, compile=False)
     return out, card
 
 
@@ -63,27 +62,6 @@ def test_lookup_serves_only_matching_entries(trained: tuple[Path, dict], monkeyp
     assert model is None and reason == "no zoo entry for vgg_gap width 48"
     model, info = train.reference_or_baseline("cifar10_net", ds, train.TrainConfig(max_epochs=1), 0)
     assert info["source"] == "zoo:cifar10_net"
-
-
-def test_augment_crops_windows_of_the_padded_image_and_flips_half() -> None:
-    g = torch.Generator().manual_seed(0)
-    x = torch.randint(0, 256, (256, 3, 8, 8), dtype=torch.uint8, generator=g)
-    a = zoo.augment(x, g, pad=0)
-    same, flipped = (a == x).flatten(1).all(1), (a == x.flip(-1)).flatten(1).all(1)
-    assert bool((same | flipped).all()) and 90 < int(flipped.sum()) < 166
-    a = zoo.augment(x, torch.Generator().manual_seed(1), pad=2)
-    for i in range(0, 256, 37):
-        windows = [src[:, dy:dy + 8, dx:dx + 8] for src in (F.pad(x[i], (2,) * 4), F.pad(x[i].flip(-1), (2,) * 4))
-                   for dy in range(5) for dx in range(5)]
-        assert any(bool((w == a[i]).all()) for w in windows)
-    assert torch.equal(zoo.augment(x, torch.Generator().manual_seed(3)), zoo.augment(x, torch.Generator().manual_seed(3)))
-
-
-def test_onecycle_warms_up_then_decays_to_zero() -> None:
-    lrs = [zoo.onecycle_lr(s, 100, 0.1, 0.2) for s in range(100)]
-    assert lrs[19] == pytest.approx(0.1) and lrs[0] == pytest.approx(0.005)
-    assert all(a <= b for a, b in zip(lrs[:20], lrs[1:20])) and all(a >= b for a, b in zip(lrs[20:], lrs[21:]))
-    assert lrs[-1] < 1e-3
 
 
 def test_zoo_page_renders_every_card(trained: tuple[Path, dict], tmp_path: Path) -> None:

@@ -210,7 +210,7 @@ def train_head(train_feats: Tensor, train_labels: Tensor, rest: nn.Module, head:
 
 
 class Prepared(nn.Module):
-    """`net` behind `normalise`: takes float `[N, 3, 32, 32]` in [0, 1] (what `lib.zoo.train_model` feeds)."""
+    """`net` behind `normalise`: takes float `[N, 3, 32, 32]` in [0, 1] (what `lib.recipes.train_model` feeds)."""
 
     def __init__(self, net: nn.Module, size: int):
         super().__init__()

@@ -31,7 +31,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from lib import cache, cifar10c, corruptions, repro, zoo
+from lib import cache, cifar10c, corruptions, recipes, repro
 from lib import data as data_module
 from lib.config import Config
 from lib.data import Dataset, ImageSet, stratified_split, stratified_subset
@@ -39,7 +39,7 @@ from lib.papers.cifar10c_pretrained import archs, method, pretrained, results
 from lib.papers.cifar10c_pretrained.results import Fig5Result, StudyResult
 from lib.progress import progress
 
-CODE = [sys.modules[__name__], method, archs, pretrained, results, data_module, repro, zoo]
+CODE = [sys.modules[__name__], method, archs, pretrained, results, data_module, repro, recipes]
 ARMS = ("np", "p")
 
 
@@ -150,7 +150,7 @@ def proxy_backbone(cfg: Config, arch: str) -> tuple[torch.nn.Module, dict]:
     family = "resnet" if arch.startswith("resnet") else "vgg" if arch.startswith("vgg") else "alexnet"
     if family not in cfg.proxy_lr:
         raise ValueError(f"PROXY_LR has no learning rate for {family!r}: {cfg.proxy_lr}")
-    recipe = zoo.Recipe(optimizer="adam", schedule="onecycle", epochs=cfg.proxy_epochs, batch_size=128,
+    recipe = recipes.Recipe(optimizer="adam", schedule="onecycle", epochs=cfg.proxy_epochs, batch_size=128,
                         lr=cfg.proxy_lr[family], warmup=0.15, weight_decay=0.0, label_smoothing=0.0, augment=True)
     spec = {"arch": arch, "width": cfg.width, "size": size, "pool": cfg.proxy_pool, "recipe": recipe.__dict__,
             "seed": cfg.proxy_seed, "data": ds.fingerprint}
@@ -160,7 +160,7 @@ def proxy_backbone(cfg: Config, arch: str) -> tuple[torch.nn.Module, dict]:
         wrapped = method.Prepared(net, size).to(cfg.device)
         val = stratified_subset(ds.val, 500, seed=0)
         start = time.perf_counter()
-        curve, _ = zoo.train_model(wrapped, pool, val, recipe, seed=cfg.proxy_seed,
+        curve, _ = recipes.train_model(wrapped, pool, val, recipe, seed=cfg.proxy_seed,
                                    log=lambda s: print(f"[proxy {arch}] {s}", flush=True))
         net = net.to(memory_format=torch.contiguous_format)
         return {"state_dict": {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()},

@@ -2,7 +2,7 @@
 
 Pipeline per seed (each step cached on disk by spec, `lib.cache`, and once per run in `Memo`):
     1. M_clean: `vgg16_slim` trained from scratch on clean images (the paper fine-tunes ImageNet VGG-16;
-       nothing pretrained exists at 32×32 here): `lib.zoo.train_model` (SGD Nesterov, one-cycle,
+       nothing pretrained exists at 32×32 here): `lib.recipes.train_model` (SGD Nesterov, one-cycle,
        crop + flip, no label smoothing so that softmax outputs stay plain).
     2. M_noise, M_blur, M_all: fine-tuned from M_clean with Section 2's recipe (`method.train_classifier`):
        half of each batch distorted (M_all: ¼ noise, ¼ blur), each image at its own level drawn from
@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lib import cache, distortions, paths, repro, zoo
+from lib import cache, distortions, paths, recipes, repro
 from lib import data as data_module
 from lib.config import Config
 from lib.data import Dataset, ImageSet, stratified_subset
@@ -47,7 +47,7 @@ from lib.papers.quality_resilient.results import (
     WeightsResult,
 )
 
-CODE = [sys.modules[__name__], method, pretrained, results, distortions, data_module, repro, zoo]   # what cached values depend on
+CODE = [sys.modules[__name__], method, pretrained, results, distortions, data_module, repro, recipes]   # what cached values depend on
 EXPERT_MODELS = ("M_clean", "M_noise", "M_blur", "M_all")
 FOLDER_SPLITS = ("per_class", "given")   # SPLIT values that read DATA = imagefolder:PATH at CROP²
 EVAL_BATCH = 500
@@ -194,8 +194,8 @@ def new_network(cfg: Config) -> method.VGG16:
 # Step 1: M_clean
 
 
-def clean_recipe(cfg: Config) -> zoo.Recipe:
-    return zoo.Recipe(epochs=cfg.clean_epochs, lr=cfg.clean_lr, batch_size=128, label_smoothing=0.0)
+def clean_recipe(cfg: Config) -> recipes.Recipe:
+    return recipes.Recipe(epochs=cfg.clean_epochs, lr=cfg.clean_lr, batch_size=128, label_smoothing=0.0)
 
 
 def m_clean(cfg: Config, seed: int) -> tuple[method.VGG16, dict]:
@@ -223,8 +223,8 @@ def m_clean(cfg: Config, seed: int) -> tuple[method.VGG16, dict]:
                 steps, source = hist.total_steps, "torchvision ImageNet VGG-16 (fc8 new), fine-tuned on clean images"
                 extra = {"history": asdict(hist)}
             else:
-                curve, _ = zoo.train_model(model, sp.train, sp.val, clean_recipe(cfg), seed, log=lambda s: None)
-                steps, source = len(curve.epoch) * (len(sp.train) // 128), "trained here from scratch (lib.zoo.train_model)"
+                curve, _ = recipes.train_model(model, sp.train, sp.val, clean_recipe(cfg), seed, log=lambda s: None)
+                steps, source = len(curve.epoch) * (len(sp.train) // 128), "trained here from scratch (lib.recipes.train_model)"
                 extra = {"curve": asdict(curve)}
             seconds = time.perf_counter() - t0
             batch = cfg.expert_batch if cfg.network == "vgg16_imagenet" else 128
