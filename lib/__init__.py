@@ -16,6 +16,7 @@ Map (modules by concern):
     metrics      destruction rate, majority vote, single vs Ens-N accuracy
     cca          canonical correlation analysis (CCA, SVCCA) of filter activations
     train        training loops, early stopping, filter-level freezing, cached baselines
+    recipes      the CIFAR training loop of the zoo and of the papers that train that way (Recipe, train_model)
     claims       verdicts (holds / fails / inconclusive) computed from seed-level numbers
     report       what a notebook writes: figures + data, tables, paper-vs-ours, claims, the record
     params       parameters declared once per paper (Param, Params, declarations)
@@ -38,7 +39,7 @@ if os.environ.get("REPRO_ROOT") and Path(os.environ["REPRO_ROOT"]).resolve() != 
                       "(the runner does) or reinstall the editable package from it")
 
 __all__ = ["paths", "config", "params", "repro", "progress", "cache", "data", "distortions", "models", "attacks",
-           "metrics", "cca", "train", "claims", "report", "papers", "zoo",
+           "metrics", "cca", "train", "recipes", "claims", "report", "papers", "zoo",
            "corruptions", "cifar10c", "jpeg", "iqa"]
 
 

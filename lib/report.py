@@ -90,8 +90,17 @@ class Record:
     def add_to_scale(self, text: str) -> None:
         """Set the record's scale line to the paper's (`scale_line`) followed by `text`, e.g. our baseline's
         measured accuracy beside the paper's."""
-        base = scale_line(self.cfg.paper, self.cfg.params)
+        base = self._paper_scale()
         self.scale = f"{base}; {text}" if base else text
+
+    def _paper_scale(self) -> str | None:
+        """The paper's SCALE line over this run's parameters, `DATA=auto` written as the dataset it
+        resolved to (e.g. `cifar10-train-jpeg.tar.gz`), so the line names what actually ran."""
+        params = dict(self.cfg.params)
+        data = self.cfg.data_record()
+        if params.get("DATA") == "auto" and data:
+            params["DATA"] = Path(str(data["spec"]).split(":", 1)[-1]).name or "auto"
+        return scale_line(self.cfg.paper, params)
 
     def _add(self, path: Path, kind: str) -> None:
         self.files.append({"path": path.name, "kind": kind})
@@ -139,7 +148,7 @@ class Record:
             "schema": SCHEMA, "paper": self.cfg.paper, "artefact": self.artefact, "title": self.title,
             "caption": self.caption, "profile": self.cfg.profile.value,
             "data": self.cfg.data_record(),
-            "scale": self.scale or scale_line(self.cfg.paper, self.cfg.params),
+            "scale": self.scale or self._paper_scale(),
             "parameters": self.cfg.params, "seeds": self.cfg.seeds, "device": self.cfg.device_name(),
             "lib_path": paths.imported_lib(),
             "files": self.files, "tables": self.tables, "claims": [c.record() for c in self.claims],

@@ -92,7 +92,8 @@ def page(all_cards: list[dict[str, Any]], out: Path, ext: str) -> list:
         rows.append([[c["name"]], [f"{c['arch']}" + (f", width {c['width']}" if c["width"] else "")],
                      [f"{c['parameters']:,}"], [f"{c['weights']['bytes'] / 1e6:.2f} MB fp16"], [acc],
                      [f"{100 * c['val_acc']:.2f}%"], [recipe_text(c["recipe"]) + f"; epoch kept {c['epoch_kept']}"],
-                     [f"{c['train_seconds'] / 60:.0f} min on {c['device']}, torch {c['torch']}, {c['trained']}"],
+                     [f"{c['train_seconds'] / 60:.0f} min on {c['device']}" + (", torch.compile" if c.get("compiled") else "")
+                      + f", torch {c['torch']}, {c['trained']}"],
                      [c["weights"]["sha256"][:12] + "…"]])
     blocks.append(Table(COLUMNS, rows))
     data = sorted({f"{c['data']['resolved']} (pixel content digest {c['data']['content_digest']})" for c in all_cards})

@@ -202,3 +202,18 @@ def test_noted_accuracies_read_the_model_notes_and_add_to_scale_keeps_the_papers
     cfg.paper = "repr"
     rec.add_to_scale("ours: 46.4% vs thesis 72.1%")
     assert rec.scale.startswith("CIFAR-10, ") and rec.scale.endswith("; ours: 46.4% vs thesis 72.1%")
+
+
+def test_scale_names_the_dataset_that_data_auto_resolved_to(report_cfg) -> None:
+    class Loaded:   # what config keeps per dataset: only its record matters here
+        notes: list[str] = []
+
+        def record(self) -> dict:
+            return {"spec": "imagefolder:../shared/data/cifar10-train-jpeg.tar.gz", "banner": None}
+
+    cfg = report_cfg
+    cfg.paper, cfg.params = "quality_resilient", {"DATA": "auto", "TRAIN_SIZE": 20000}
+    assert report.Record(cfg, "fig1", "Fig. 1")._paper_scale().startswith("auto: 20000 training")   # nothing loaded yet
+    cfg._datasets["auto"] = Loaded()
+    line = report.Record(cfg, "fig1", "Fig. 1")._paper_scale()
+    assert line.startswith("cifar10-train-jpeg.tar.gz: 20000 training / — validation")
