@@ -75,6 +75,7 @@ ENTRIES: dict[str, Entry] = {e.name: e for e in (
                "no augmentation, early stopping on validation loss with patience 15"),
 )}
 
+
 # ---------------------------------------------------------------------------------------------
 # Cards and checkpoints
 
