@@ -339,13 +339,33 @@ def _stack(arrays: list[np.ndarray], where: str) -> Tensor:
 
 
 def _fingerprint(path: Path) -> str:
-    stat = path.stat()
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file())
-        stat_sig = f"{len(files)}-{sum(p.stat().st_size for p in files)}-{max((p.stat().st_mtime_ns for p in files), default=0)}"
-    else:
-        stat_sig = f"{stat.st_size}-{stat.st_mtime_ns}"
-    return hashlib.sha256(f"{path.resolve()}|{stat_sig}".encode()).hexdigest()[:16]
+    """SHA-256 (hex, 16 chars) of what `path` holds: a file's bytes, or a folder's files (relative names
+    and bytes, in sorted order). Content only: copying or re-creating the data (a new modification
+    time, another folder) keeps every cache key that uses it.
+
+    Reading gigabytes on every call would be slow, so the digest is memoised under
+    `<cache>/fingerprints/`, keyed by the resolved path, size(s) and modification time(s): a file is
+    hashed again only when one of those changes.
+    """
+    path = path.resolve()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    stats = [(str(f.relative_to(path)) if path.is_dir() else "", f.stat().st_size, f.stat().st_mtime_ns) for f in files]
+    memo = paths.cache_dir() / "fingerprints" / f"{hashlib.sha256(repr((str(path), stats)).encode()).hexdigest()[:24]}.txt"
+    if memo.is_file():
+        return memo.read_text().strip()
+    h = hashlib.sha256()
+    for f, (name, _, _) in zip(files, stats):
+        h.update(name.encode() + b"\0")
+        with open(f, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 22), b""):
+                h.update(block)
+        h.update(b"\0")
+    digest = h.hexdigest()[:16]
+    memo.parent.mkdir(parents=True, exist_ok=True)
+    tmp = memo.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(digest + "\n")
+    os.replace(tmp, memo)
+    return digest
 
 
 def read_image_folder(path: Path, train_name: str = "train", test_name: str = "test",

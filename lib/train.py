@@ -288,7 +288,9 @@ def describe_source(name: str, info: dict) -> str:
     """One sentence for a report: where model `name` came from and its clean test accuracy."""
     acc = 100 * info["test_acc"]   # a fraction in [0, 1]
     if info["source"].startswith("zoo:"):
-        card = info["card"]
-        return (f"{name}: model zoo checkpoint {card['name']} ({card['recipe']['epochs']}-epoch recipe, sha256 "
-                f"{card['weights']['sha256'][:12]}), clean test accuracy {acc:.1f}%")
+        card, recipe = info["card"], info["card"]["recipe"]
+        how = (f"{recipe['optimizer']} with early stopping, epoch {card['epoch_kept']} kept of at most {recipe['epochs']}"
+               if recipe["schedule"] == "early_stop" else f"{recipe['epochs']} epochs, {recipe['schedule']}")
+        return (f"{name}: model zoo checkpoint {card['name']} ({how}, sha256 {card['weights']['sha256'][:12]}), "
+                f"clean test accuracy {acc:.1f}%")
     return f"{name}: {info['source']}, clean test accuracy {acc:.1f}%"

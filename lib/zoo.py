@@ -60,12 +60,12 @@ class Entry:
 
 
 ENTRIES: dict[str, Entry] = {e.name: e for e in (
-    Entry("resnet20", "resnet20", None, Recipe(epochs=40), target_test_acc=0.88,
+    Entry("resnet20", "resnet20", None, Recipe(epochs=80), target_test_acc=0.88,
           used_by=("pixel_deflection", "repr"),
           note="ResNet-20 (He et al. 2016, option-A shortcuts); also RePr's distillation teacher"),
-    Entry("vgg_gap", "vgg_gap", 32, Recipe(epochs=30), target_test_acc=0.85, used_by=("pixel_deflection",),
+    Entry("vgg_gap", "vgg_gap", 32, Recipe(epochs=50), target_test_acc=0.85, used_by=("pixel_deflection",),
           note="VGG-style plain net with a GAP head (width 32: 32-64-128 filters)"),
-    Entry("allconv_bn", "allconv_bn", 32, Recipe(epochs=30), target_test_acc=0.85,
+    Entry("allconv_bn", "allconv_bn", 32, Recipe(epochs=60), target_test_acc=0.85,
           used_by=("pixel_deflection",), note="All-Conv Net C with BatchNorm, width 32 (paper: 96)"),
     Entry("cifar10_net", "cifar10_net", None,
           Recipe(optimizer="adam", schedule="early_stop", epochs=300, lr=1e-3, weight_decay=0.0,
@@ -82,7 +82,8 @@ ENTRIES: dict[str, Entry] = {e.name: e for e in (
 
 def content_digest(ds: Dataset) -> str:
     """SHA-256 (hex, 16 chars) of the pixels and labels of all three splits: the same data gives the
-    same digest wherever it lives (unlike `Dataset.fingerprint`, which hashes the path and mtime)."""
+    same digest whatever file or decoder delivered them (`Dataset.fingerprint` hashes the source file's
+    bytes, so it also changes with the archive's encoding)."""
     h = hashlib.sha256()
     for split in (ds.train, ds.val, ds.test):
         h.update(split.images.cpu().contiguous().numpy().tobytes())

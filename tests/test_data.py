@@ -379,3 +379,28 @@ def test_cifar10c_spec_refuses_bad_input(tmp_path: Path, suffix: str, match: str
     _tiny_cifar10c(tmp_path)
     with pytest.raises(DataError, match=match):
         load(f"cifar10c:{tmp_path}{suffix}")
+
+
+def test_fingerprint_follows_content_not_place_or_time(tmp_path, data_test_cache) -> None:
+    import os
+    import shutil
+
+    a = tmp_path / "a" / "set.tar"
+    a.parent.mkdir()
+    a.write_bytes(b"pixels" * 1000)
+    first = lib.data._fingerprint(a)
+    assert len(first) == 16 and list((data_test_cache / "fingerprints").iterdir())    # memoised
+    b = tmp_path / "b" / "copy.tar"
+    b.parent.mkdir()
+    shutil.copy(a, b)
+    os.utime(b, ns=(1, 1))                                        # another place, another modification time
+    assert lib.data._fingerprint(b) == first
+    b.write_bytes(b"pixelz" * 1000)                               # same size, other bytes
+    os.utime(b, ns=(2, 2))
+    assert lib.data._fingerprint(b) != first
+    folder = tmp_path / "folder"
+    (folder / "train" / "cat").mkdir(parents=True)
+    (folder / "train" / "cat" / "0.png").write_bytes(b"x")
+    one = lib.data._fingerprint(folder)
+    (folder / "train" / "cat" / "0.png").rename(folder / "train" / "cat" / "1.png")  # a renamed file changes it
+    assert lib.data._fingerprint(folder) != one

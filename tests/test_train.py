@@ -184,3 +184,16 @@ def test_allconv_activations_and_logits() -> None:
     with torch.no_grad():
         assert small(x).shape == (2, 100)
         assert model.eval()(x).shape == (2, 10)
+
+
+def test_describe_source_states_how_a_zoo_model_was_trained() -> None:
+    card = {"name": "cifar10_net", "epoch_kept": 12, "weights": {"sha256": "0123456789abcdef"},
+            "recipe": {"optimizer": "adam", "schedule": "early_stop", "epochs": 300}}
+    info = {"source": "zoo:cifar10_net", "card": card, "test_acc": 0.6761}
+    assert train.describe_source("CIFAR-10 net", info) == (
+        "CIFAR-10 net: model zoo checkpoint cifar10_net (adam with early stopping, epoch 12 kept of at most 300, "
+        "sha256 0123456789ab), clean test accuracy 67.6%")
+    card["recipe"] = {"optimizer": "sgd", "schedule": "onecycle", "epochs": 40}
+    assert "(40 epochs, onecycle, sha256" in train.describe_source("ResNet-20", info)
+    assert train.describe_source("x", {"source": "trained here (zoo not requested)", "test_acc": 0.5}) == \
+        "x: trained here (zoo not requested), clean test accuracy 50.0%"
