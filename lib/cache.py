@@ -77,7 +77,7 @@ def _atomic_save(obj: Any, path: Path) -> None:
 
 
 def cached(stage: str, spec: dict[str, Any], compute: Callable[[], T], enabled: bool = True,
-           code: Sequence[ModuleType] = ()) -> T:
+           code: Sequence[ModuleType] = (), thread_dependent: bool = True) -> T:
     """Return the cached value for (`stage`, `spec`), computing and storing it on a miss.
 
     Args:
@@ -86,10 +86,16 @@ def cached(stage: str, spec: dict[str, Any], compute: Callable[[], T], enabled: 
         compute: called on a miss; its value must be `torch.save`-able (tensors, dicts, state_dicts).
         enabled: False recomputes and does not store (`NO_CACHE` notebook parameter).
         code: modules whose source determines the value; their digest joins the key.
+        thread_dependent: the value's floating-point arithmetic may depend on how many threads torch
+            uses (training, anything summed in parallel): then `torch.get_num_threads()` joins the key.
+            A network trained with 1 thread and with 2 is bitwise different (reduction order), so
+            `--jobs 2` (one thread per kernel) and `--jobs 1` runs never serve each other's results.
     """
     if not enabled:
         return compute()
     spec = {**spec, "code": code_digest(code)} if code else spec
+    if thread_dependent:
+        spec = {**spec, "threads": torch.get_num_threads()}
     folder = paths.cache_dir() / stage
     key = spec_key(spec)
     path = folder / f"{key}.pt"

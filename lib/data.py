@@ -400,7 +400,7 @@ def read_image_folder(path: Path, train_name: str = "train", test_name: str = "t
 
     spec = {"path": str(path.resolve()), "fingerprint": _fingerprint(path), "train": train_name,
             "test": test_name, "resize": resize}
-    return cache.cached("datasets", spec, decode)
+    return cache.cached("datasets", spec, decode, thread_dependent=False)   # decoding is exact
 
 
 def _imagefolder(path: Path, split_seed: int, test_fraction: float) -> Dataset:
@@ -476,7 +476,7 @@ def read_imagenet_val(path: Path, crop: int = IMAGENET_CROP) -> dict:
 
     spec = {"path": str(source.resolve()), "fingerprint": fingerprint, "kind": "imagenet-val",
             "crop": crop}
-    return cache.cached("datasets", spec, decode)
+    return cache.cached("datasets", spec, decode, thread_dependent=False)   # decoding is exact
 
 
 def _imagenet(path: Path) -> Dataset:

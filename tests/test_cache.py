@@ -62,3 +62,21 @@ def test_the_code_digest_joins_the_key(fresh_ledger: Path) -> None:
     cache.cached("s", {"a": 3}, slow(5, 0.0), code=[cache])
     assert cache.cached("s", {"a": 3}, slow(6, 0.0)) == 6     # same spec, no code: another entry
     assert cache.ledger()["misses"] == 2
+
+
+def test_the_thread_count_joins_the_key_unless_the_value_does_not_depend_on_it(fresh_ledger: Path) -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        assert cache.cached("s", {"a": 1}, slow(1, 0.0)) == 1
+        assert cache.cached("d", {"a": 1}, slow(10, 0.0), thread_dependent=False) == 10
+        torch.set_num_threads(2)
+        assert cache.cached("s", {"a": 1}, slow(2, 0.0)) == 2       # a 1-thread result is not served
+        assert cache.cached("d", {"a": 1}, slow(20, 0.0), thread_dependent=False) == 10
+        torch.set_num_threads(1)
+        assert cache.cached("s", {"a": 1}, slow(3, 0.0)) == 1
+    finally:
+        torch.set_num_threads(before)
+    assert cache.ledger()["misses"] == 3
