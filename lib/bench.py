@@ -555,8 +555,14 @@ def bench_jobs(only: str = "selective_finetuning") -> dict[str, float]:
     return results
 
 
-def _msroi_scene(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """A uint8 `[n, n, 3]` scene (smooth textured background, a strongly textured ellipse) and its saliency."""
+def msroi_scene(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A synthetic scene for semantic JPEG: a smooth, lightly textured background and a strongly textured
+    elliptical object (also used by tests/test_jpeg.py).
+
+    Returns:
+        image: uint8 `[n, n, 3]` RGB in [0, 255]; saliency: float64 `[n, n]` in [0, 1] (the object mask
+        blurred with sigma n/32 pixels, min-max normalised); mask: bool `[n, n]`, the object.
+    """
     from scipy.ndimage import gaussian_filter
 
     rng = np.random.default_rng(seed)
@@ -567,7 +573,8 @@ def _msroi_scene(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
                     90 + 50 * np.cos(35 * xx)], -1) + rng.normal(0, 6, (n, n, 3))
     mask = (xx - 0.4) ** 2 / 0.09 + (yy - 0.45) ** 2 / 0.05 < 1
     sal = gaussian_filter(mask.astype(np.float64), n / 32)
-    return np.where(mask[..., None], obj, bg).clip(0, 255).astype(np.uint8), (sal - sal.min()) / np.ptp(sal)
+    image = np.where(mask[..., None], obj, bg).clip(0, 255).astype(np.uint8)
+    return image, (sal - sal.min()) / np.ptp(sal), mask
 
 
 def bench_msroi(size: int = 512, loop_rows: int = 32, seed: int = 0) -> dict[str, float]:
@@ -581,7 +588,7 @@ def bench_msroi(size: int = 512, loop_rows: int = 32, seed: int = 0) -> dict[str
     """
     from lib import iqa, jpeg
 
-    image, sal = _msroi_scene(size, seed)
+    image, sal, _ = msroi_scene(size, seed)
     decoded = np.stack([jpeg.decode(jpeg.pillow_jpeg(image, q)) for q in (80, 100)])
     median = np.percentile(sal, 50)
 

@@ -207,6 +207,28 @@ def test_smoke_study_is_deterministic(tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(runs[0].cells, runs[1].cells)
     assert set(runs[0].curves.arm) == {"np", "p"} and runs[0].proxy
     assert len(runs[0].cells) == 2 * 2 * 19 * 5   # arms × seeds × corruptions × severities
+    backbones = runs[0].backbones.set_index("arm").backbones
+    assert backbones["np"] == 2 and backbones["p"] == 2   # PROXY_REPLICATES: one proxy backbone per seed
+
+
+def test_proxy_replicates_decide_what_the_seeds_vary(tmp_path, monkeypatch):
+    import lib
+    from lib.papers.cifar10c_pretrained import protocol
+
+    monkeypatch.setenv("REPRO_CACHE", str(tmp_path / "cache"))
+    ns = {"PROFILE": "smoke", "ARCHS": ["alexnet"], "NO_CACHE": True, "EPOCHS": 1, "PROXY_SEED": 5}
+    one = lib.config.resolve("cifar10c_pretrained", ns | {"PROXY_REPLICATES": False}, verbose=False)
+    each = lib.config.resolve("cifar10c_pretrained", dict(ns), verbose=False)
+    assert [protocol.proxy_seed(one, s) for s in (0, 1)] == [5, 5]
+    assert [protocol.proxy_seed(each, s) for s in (0, 1)] == [5, 6]
+    a, _ = protocol.proxy_backbone(each, "alexnet", 0)
+    b, _ = protocol.proxy_backbone(each, "alexnet", 1)
+    assert not torch.equal(next(a.parameters()), next(b.parameters()))
+    res = protocol.run_study(one)
+    assert res.backbones.set_index("arm").backbones["p"] == 1
+    note = render._seeds_note(one, res)
+    assert "one replicate of the pretraining" in note and "replicate the pretraining as well" in render._seeds_note(
+        each, res)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Tests of lib.jpeg: semantic (variable-quality) JPEG at the size of Pillow's reference JPEG (issue 15).
 
-Scenes are small synthetic images (64² and 256²): a smooth, lightly textured background and a strongly
-textured elliptical object; the saliency is the object mask blurred and min-max normalised to [0, 1].
+Scenes are small synthetic images (64² and 256², `lib.bench.msroi_scene`): a smooth, lightly textured
+background and a strongly textured elliptical object; the saliency is the object mask blurred and
+min-max normalised to [0, 1].
 Quality is compared on BT.601 luma (lib.iqa.luma), the metric plane of the thesis's Table 2.1.
 """
 from __future__ import annotations
@@ -11,27 +12,11 @@ import io
 import numpy as np
 import pytest
 from PIL import Image
-from scipy.ndimage import gaussian_filter
 
 import lib
-from lib import iqa, jpeg
+from lib import bench, iqa, jpeg
 
-
-def _scene(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """uint8 [n, n, 3] image, float [n, n] saliency in [0, 1], bool [n, n] object mask."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:n, 0:n] / n
-    bg = np.stack([120 + 60 * np.sin(3 * xx + 1), 110 + 50 * np.cos(2.5 * yy), 140 + 40 * np.sin(2 * (xx + yy))], -1)
-    bg = bg + 25 * np.sin(18 * xx + 7 * yy)[..., None] + rng.normal(0, 12, (n, n, 1))
-    obj = np.stack([128 + 70 * np.sin(40 * xx) * np.cos(30 * yy), 100 + 60 * np.sin(25 * (xx + yy)),
-                    90 + 50 * np.cos(35 * xx)], -1) + rng.normal(0, 6, (n, n, 3))
-    mask = (xx - 0.4) ** 2 / 0.09 + (yy - 0.45) ** 2 / 0.05 < 1
-    image = np.where(mask[..., None], obj, bg).clip(0, 255).astype(np.uint8)
-    sal = gaussian_filter(mask.astype(np.float64), n / 32)
-    return image, (sal - sal.min()) / (sal.max() - sal.min()), mask
-
-
-SCENES = {64: _scene(64, 0), 256: _scene(256, 1)}
+SCENES = {64: bench.msroi_scene(64, 0), 256: bench.msroi_scene(256, 1)}
 
 
 @pytest.fixture(scope="module")

@@ -357,3 +357,30 @@ def test_fig5_renders_every_panel_flags_the_identity_blur_and_names_it_in_claims
     assert "CIFAR-10 net 65.7% (trained here)" in rec["scale"]
     assert any("identity at this σ" in c["evidence"] for c in rec["claims"])
     assert (tmp_path / "fig5.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_replicate_baselines_train_one_network_per_seed_and_say_so(tmp_path, monkeypatch) -> None:
+    """REPLICATE_BASELINES: seed s ranks its own baseline (seed BASELINE_SEED + s); off, all seeds share one.
+    The scale line names each seed's baseline accuracy and the notes say what the seeds vary."""
+    from lib import config
+    from lib.papers.selective_finetuning import protocol, render
+
+    det, warn = torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()
+    monkeypatch.setenv("REPRO_OUT", str(tmp_path))
+    tiny = {"PROFILE": "smoke", "DATA": "synthetic", "NO_CACHE": True, "MAX_EPOCHS": {"cifar10_net": 1, "allconv_bn": 1}}
+    try:
+        cfg = config.resolve("selective_finetuning", tiny | {"BASELINE_SEED": 3}, verbose=False)
+        (a, ia), (b, ib) = protocol.baseline(cfg, "cifar10_net", 0), protocol.baseline(cfg, "cifar10_net", 1)
+        assert (ia["baseline_seed"], ib["baseline_seed"]) == (3, 4)
+        assert not torch.equal(next(a.parameters()), next(b.parameters()))
+        assert protocol.baseline(cfg, "cifar10_net", 1)[0] is b          # once per run
+        rec = render._record(cfg, "fig4", "t", "")
+        assert "(seed 3, trained here)" in rec.scale and "(seed 4, trained here)" in rec.scale
+        assert any("replicates of training" in n for n in rec.notes)
+
+        shared = config.resolve("selective_finetuning", tiny | {"REPLICATE_BASELINES": False}, verbose=False)
+        (c, ic), (d, _) = protocol.baseline(shared, "cifar10_net", 0), protocol.baseline(shared, "cifar10_net", 2)
+        assert c is d and ic["baseline_seed"] == 0
+        assert any("not of training" in n for n in render._record(shared, "fig4", "t", "").notes)
+    finally:
+        torch.use_deterministic_algorithms(det, warn_only=warn)

@@ -42,7 +42,8 @@ cfg = lib.config.resolve("selective_finetuning", globals())
 # ## Baselines (trained on clean images, cached)
 
 # %%
-print({net: f"{protocol.baseline(cfg, net)[1]['test_acc']:.1%} clean test accuracy" for net in cfg.p.NETS})
+print({(net, seed): f"{protocol.baseline(cfg, net, seed)[1]['test_acc']:.1%} clean test accuracy"
+       for net in cfg.p.NETS for seed in cfg.p.SEEDS})
 
 # %% [markdown]
 # ## Fig. 4 and the blur/AWGN overlap

@@ -49,8 +49,11 @@ PARAMS = Params(
     PROXY_LR=Param(dict[str, float], "proxy pretraining peak Adam learning rate per family (resnet | vgg | alexnet); "
                                      "VGG without BatchNorm stalls at chance with 2e-3 in this budget",
                    smoke={"resnet": 0.002, "vgg": 0.0005, "alexnet": 0.001}, min=0),
-    PROXY_SEED=Param(int, "initialisation / batch order of the one proxy-pretrained backbone per architecture "
-                          "(like the paper's one set of ImageNet weights)", smoke=0, min=0),
+    PROXY_SEED=Param(int, "initialisation / batch order of the proxy-pretrained backbone (seed s's with "
+                          "PROXY_REPLICATES: PROXY_SEED + s)", smoke=0, min=0),
+    PROXY_REPLICATES=Param(bool, "one proxy backbone per seed, so the seeds replicate the pretraining as well as "
+                                 "the head (the claims compare arms); False: one per architecture for every seed, "
+                                 "as the paper's one set of ImageNet weights", smoke=True),
     # -- the paper's fine tuning (frozen backbone, new 10-way head)
     PROBE_TRAIN=Param(int, "training images of the new head; 0 = every training image not in the proxy pool",
                       smoke=200, quick=5000, paper=0, min=0),

@@ -2,8 +2,9 @@
 
 `run_fig5(cfg)` corrupts one test image 19 × 5 ways. `run_study(cfg)` trains, for every architecture, a new
 10-way head on a frozen backbone without pretraining (torchvision's random initialisation; a new backbone per
-seed, as every run of the paper starts from new random weights) and with pretraining (one backbone per
-architecture, like the paper's one set of ImageNet weights; seeds vary the head), 30 epochs of Adam, and
+seed, as every run of the paper starts from new random weights) and with pretraining (ImageNet: the one
+set of weights per architecture, seeds vary the head; the proxy: with `PROXY_REPLICATES` one backbone per
+seed, so seeds replicate the pretraining too), 30 epochs of Adam, and
 evaluates the same head after every epoch on the clean test images and on CIFAR-10-C (paired; the paper's
 wording suggests separate runs for the two test sets, which adds only head-training noise).
 
@@ -142,8 +143,15 @@ def run_fig5(cfg: Config) -> Fig5Result:
 # Backbones
 
 
-def proxy_backbone(cfg: Config, arch: str) -> tuple[torch.nn.Module, dict]:
-    """The stand-in 'pretrained' backbone: `arch` trained on the proxy pool (cached). Returns (net in eval, info)."""
+def proxy_seed(cfg: Config, seed: int) -> int:
+    """The seed of the proxy backbone that replicate `seed` uses (`PROXY_REPLICATES`)."""
+    return cfg.proxy_seed + (seed if cfg.proxy_replicates else 0)
+
+
+def proxy_backbone(cfg: Config, arch: str, seed: int) -> tuple[torch.nn.Module, dict]:
+    """The stand-in 'pretrained' backbone of replicate `seed`: `arch` trained on the proxy pool from
+    `proxy_seed(cfg, seed)` (cached). Returns (net in eval, info)."""
+    pseed = proxy_seed(cfg, seed)
     pool, _ = splits(cfg)
     ds = data(cfg)
     size = input_size(cfg, arch)
@@ -153,14 +161,14 @@ def proxy_backbone(cfg: Config, arch: str) -> tuple[torch.nn.Module, dict]:
     recipe = recipes.Recipe(optimizer="adam", schedule="onecycle", epochs=cfg.proxy_epochs, batch_size=128,
                         lr=cfg.proxy_lr[family], warmup=0.15, weight_decay=0.0, label_smoothing=0.0, augment=True)
     spec = {"arch": arch, "width": cfg.width, "size": size, "pool": cfg.proxy_pool, "recipe": recipe.__dict__,
-            "seed": cfg.proxy_seed, "data": ds.fingerprint}
+            "seed": pseed, "data": ds.fingerprint}
 
     def compute() -> dict:
-        net = method.build_random(arch, cfg.width, repro.derive_seed("proxy-init", arch, cfg.proxy_seed))
+        net = method.build_random(arch, cfg.width, repro.derive_seed("proxy-init", arch, pseed))
         wrapped = method.Prepared(net, size).to(cfg.device)
         val = stratified_subset(ds.val, 500, seed=0)
         start = time.perf_counter()
-        curve, _ = recipes.train_model(wrapped, pool, val, recipe, seed=cfg.proxy_seed,
+        curve, _ = recipes.train_model(wrapped, pool, val, recipe, seed=pseed,
                                    log=lambda s: print(f"[proxy {arch}] {s}", flush=True))
         net = net.to(memory_format=torch.contiguous_format)
         return {"state_dict": {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()},
@@ -175,16 +183,17 @@ def proxy_backbone(cfg: Config, arch: str) -> tuple[torch.nn.Module, dict]:
 def backbone(cfg: Config, arch: str, arm: str, seed: int) -> tuple[torch.nn.Module, dict]:
     """The frozen backbone of one run (eval mode, on `cfg.device`) and a description.
 
-    np: torchvision's random initialisation from a seed derived from (arch, seed). p: the proxy or ImageNet
-    backbone, the same for every seed.
+    np: torchvision's random initialisation from a seed derived from (arch, seed). p: the proxy backbone
+    (`proxy_backbone`: one per seed with `PROXY_REPLICATES`) or the ImageNet one (the same for every seed).
     """
     if arm == "np":
         net = method.build_random(arch, cfg.width, repro.derive_seed("np-backbone", arch, seed))
         info = {"source": "torchvision's random initialisation (a new one per seed)", "val_acc": float("nan")}
     elif cfg.pretrained == "proxy":
-        net, extra = proxy_backbone(cfg, arch)
+        net, extra = proxy_backbone(cfg, arch, seed)
         info = {"source": f"stand-in: trained on {cfg.proxy_pool} CIFAR-10 training images for {cfg.proxy_epochs} "
-                          f"epochs (validation accuracy {100 * extra['val_acc']:.1f}%), not ImageNet",
+                          f"epochs, {'one backbone per seed' if cfg.proxy_replicates else 'one for every seed'}, "
+                          "not ImageNet",
                 "val_acc": extra["val_acc"]}
     elif cfg.pretrained == "imagenet":
         if cfg.width != 1.0:
@@ -226,11 +235,13 @@ def _arm(cfg: Config, arch: str, arm: str) -> dict:
     y_train, y_test, y_c = probe_train.labels.cpu(), test.labels.cpu(), cset["labels"]
     curves, cells, diag = [], [], []
     start = time.perf_counter()
-    shared = None
+    shared, pretrain_acc = None, []
+    per_seed = arm == "np" or (cfg.pretrained == "proxy" and cfg.proxy_replicates)
     for seed in cfg.seeds:
-        if arm == "np" or shared is None:
+        if per_seed or shared is None:
             net, info = backbone(cfg, arch, arm, seed)
             shared = (_features(cfg, net, arch, probe_train, test, cset, diag_idx), info, net)
+            pretrain_acc.append(info["val_acc"])
         (probe, feats, n_bn), info, net = shared
         head = method.new_head(probe.head.in_features, 10, repro.derive_seed("head", arch, arm, seed))
         rows = method.train_head(feats["train"], y_train, probe.rest, head,
@@ -253,7 +264,8 @@ def _arm(cfg: Config, arch: str, arm: str) -> dict:
                          "clean_acc": rows[-1]["clean_acc"], "clean_loss": rows[-1]["clean_loss"]})
     backbone_row = {"arch": arch, "arm": arm, "params": archs.parameter_count(shared[2]),
                     "head_in": shared[0][0].head.in_features, "bn_layers": shared[0][2], "source": shared[1]["source"],
-                    "pretrain_val_acc": shared[1]["val_acc"], "seconds": time.perf_counter() - start}
+                    "pretrain_val_acc": float(np.mean(pretrain_acc)), "backbones": len(pretrain_acc),
+                    "seconds": time.perf_counter() - start}
     return {"curves": curves, "cells": cells, "diag": diag, "backbone": backbone_row}
 
 
@@ -290,7 +302,8 @@ def run_study(cfg: Config) -> StudyResult:
                 "c_data": cfg.c_data, "c_folder_key": str(cset["folder"]).rsplit("/", 1)[-1],
                 "epochs": cfg.epochs, "lr": cfg.lr, "batch": cfg.batch, "weights_dir": cfg.weights_dir,
                 "proxy": ({"pool": cfg.proxy_pool, "epochs": cfg.proxy_epochs, "lr": cfg.proxy_lr,
-                           "seed": cfg.proxy_seed} if arm == "p" and cfg.pretrained == "proxy" else None)}
+                           "seed": cfg.proxy_seed, "replicates": cfg.proxy_replicates}
+                          if arm == "p" and cfg.pretrained == "proxy" else None)}
         parts.append(cache.cached("c10c_arm", spec, lambda a=arch, m=arm: _arm(cfg, a, m), enabled=cfg.use_cache,
                                   code=CODE))
     info = {"pretrained": cfg.pretrained, "sizes": sizes, "width": cfg.width, "input_size": cfg.input_size,

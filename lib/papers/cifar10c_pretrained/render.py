@@ -79,6 +79,7 @@ def _record(cfg: Config, result: StudyResult | None, artefact: str, title: str, 
                      f"{result.info['sizes']['proxy_pool']} CIFAR-10 training images (in-domain supervised pretraining "
                      "at width {:g}); it says nothing about ImageNet features. The paper profile loads torchvision's "
                      "ImageNet checkpoints (PRETRAINED='imagenet').".format(result.info["width"]))
+        rec.note(_seeds_note(cfg, result))
         s = result.info["sizes"]
         rec.note(f"Head training: {s['probe_train']} training images, {result.info['epochs']} epochs, Adam; clean test: "
                  f"{s['test']} images; CIFAR-10-C: {s['c_per_cell']} images × 19 corruptions × 5 severities = "
@@ -93,6 +94,20 @@ def _record(cfg: Config, result: StudyResult | None, artefact: str, title: str, 
                  "and train the head on eval-mode features. Dropout of VGG/AlexNet's frozen classifier is active "
                  "while the head trains, as in the paper's loop.")
     return rec
+
+
+def _seeds_note(cfg: Config, result: StudyResult) -> str:
+    """What each seed varies, per arm."""
+    seeds = ", ".join(map(str, cfg.seeds))
+    if not result.proxy:
+        p = "the same ImageNet backbone for every seed, so the seeds vary only the head"
+    elif cfg.proxy_replicates:
+        p = (f"its own proxy backbone (initialisation and batch order {cfg.proxy_seed} + seed), so the seeds "
+             "replicate the pretraining as well as the head")
+    else:
+        p = "one proxy backbone for every seed, so the seeds vary only the head (one replicate of the pretraining)"
+    return (f"Seeds {seeds}: each draws the head's initialisation and batch order; without pretraining each also "
+            f"draws a new random backbone; with pretraining, {p}.")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -36,7 +36,8 @@ class StudyResult:
         final head on the diagnosis subset of the corrupted set fed correctly ([0, 1]) and unscaled (0–255).
     backbones: arch, arm, params (of the width-scaled network, 10 classes), head_in (features into the head),
         bn_layers (recalibrated), source (one line: random init / proxy pretraining / ImageNet file),
-        pretrain_val_acc (proxy only, fraction; NaN otherwise), seconds (wall time of the arm, all seeds).
+        pretrain_val_acc (proxy only, fraction, mean over its backbones; NaN otherwise), backbones (distinct
+        backbones over the seeds), seconds (wall time of the arm, all seeds).
     info: pretrained ('proxy' | 'imagenet'), sizes (probe_train, test, c_per_cell, diag_per_cell, bn_calib,
         proxy_pool), input sizes, width.
     """

@@ -17,16 +17,25 @@ PARAMS = Params(
     DATA=Param(str, f"dataset of the CIFAR-10 net: {_DATA}", smoke="synthetic", quick="auto", paper="cifar10"),
     DATA_ALLCONV=Param(str | None, "dataset of the All-Conv net; None: same as DATA", smoke=None, paper="cifar100"),
     DEVICE=Param(str, "auto | cpu | cuda", smoke="auto"),
-    SEEDS=Param(list[int], "ranking repetitions: different image pairs and noise draws", smoke=[0, 1],
-                quick=[0, 1, 2], min_len=1, min=0),
+    SEEDS=Param(list[int], "replicates: each seed draws its own image pairs, noise and fine-tuning subsets, "
+                           "and with REPLICATE_BASELINES ranks and fine-tunes its own clean baselines",
+                smoke=[0, 1], quick=[0, 1, 2], min_len=1, min=0),
     NO_CACHE=Param(bool, "True recomputes baselines, rankings and fine-tuned models", smoke=False),
     # -- clean baselines
-    BASELINE_SEED=Param(int, "initialisation / batch order of the clean baselines", smoke=0, min=0),
-    ZOO=Param(bool, "the CIFAR-10 net: use the model zoo's reference checkpoint (trained with the paper's protocol, "
-                    "Adam + early stopping with patience 15) when it matches the data; else train here with "
-                    "MAX_EPOCHS/PATIENCE (the report says which)", smoke=True),
-    MAX_EPOCHS=Param(int, "baseline training: epoch cap (epochs)", smoke=3, quick=15, paper=300, min=1),
-    PATIENCE=Param(int, "baseline early-stopping patience (epochs)", smoke=2, quick=3, paper=15, min=1),
+    BASELINE_SEED=Param(int, "initialisation / batch order of the clean baselines (seed s's with "
+                             "REPLICATE_BASELINES: BASELINE_SEED + s)", smoke=0, min=0),
+    REPLICATE_BASELINES=Param(bool, "each seed trains its own clean baselines, so the spread over seeds includes "
+                                    "training (the claims are about trained networks); False: every seed uses "
+                                    "BASELINE_SEED's, and the seeds vary only pairs, noise and subsets", smoke=True),
+    ZOO=Param(bool, "the CIFAR-10 net of BASELINE_SEED: use the model zoo's reference checkpoint (trained with the "
+                    "paper's protocol, Adam + early stopping with patience 15) when it matches the data; every other "
+                    "baseline is trained here with MAX_EPOCHS/PATIENCE (the report says which)", smoke=True),
+    MAX_EPOCHS=Param(dict[str, int], "baseline training: epoch cap per net (epochs)",
+                     smoke={"cifar10_net": 3, "allconv_bn": 3}, quick={"cifar10_net": 300, "allconv_bn": 15},
+                     paper={"cifar10_net": 300, "allconv_bn": 300}, min=1),
+    PATIENCE=Param(dict[str, int], "baseline early-stopping patience per net (epochs; the paper's is 15)",
+                   smoke={"cifar10_net": 2, "allconv_bn": 2}, quick={"cifar10_net": 15, "allconv_bn": 3},
+                   paper={"cifar10_net": 15, "allconv_bn": 15}, min=1),
     BATCH_SIZE=Param(int, "baseline batch size (images)", smoke=128, min=1),
     ALLCONV_WIDTH=Param(int, "filters in All-Conv's first three layers (paper: 96)", smoke=8, quick=24, paper=96,
                         min=1),

@@ -6,6 +6,9 @@ clean baselines, the per-layer rankings, and every fine-tuned model, so the four
 
 Protocol choices where the paper is silent (each one parameter away):
 - activation maps are post-ReLU outputs of conv+BN+ReLU blocks, before pooling;
+- seeds are replicates: with `REPLICATE_BASELINES` seed s ranks and fine-tunes its own clean baselines
+  (initialisation and batch order `BASELINE_SEED` + s; the zoo serves only `BASELINE_SEED`'s CIFAR-10
+  net), and every seed draws its own pairs, noise and fine-tuning subsets;
 - rankings use `N_RANK` (clean, distorted) training pairs, distortion noise seeded per seed;
 - fine-tuning: Adam (lr `FT_LR`), batch `FT_BATCH`, at most `FT_STEPS` steps, validation every
   `FT_EVAL_EVERY` steps on `FT_VAL_SIZE` distorted validation images, best validation loss kept
@@ -45,10 +48,10 @@ CODE = [sys.modules[__name__], results, method, distortions, models, train, data
 
 @dataclass
 class Memo:
-    """Values computed once per notebook run (`cfg.memo(Memo)`): baselines by net, rankings by
-    (net, kind, level, seed)."""
+    """Values computed once per notebook run (`cfg.memo(Memo)`): baselines by (net, baseline seed),
+    rankings by (net, kind, level, seed)."""
 
-    baselines: dict[str, tuple[nn.Module, dict]] = field(default_factory=dict)
+    baselines: dict[tuple[str, int], tuple[nn.Module, dict]] = field(default_factory=dict)
     rankings: dict[tuple[str, str, float, int], dict[str, dict[str, Tensor]]] = field(default_factory=dict)
 
 
@@ -57,18 +60,27 @@ def net_data(cfg: Config, net: str) -> Dataset:
     return cfg.dataset(cfg.data_allconv or cfg.data if net == "allconv_bn" else cfg.data)
 
 
-def baseline(cfg: Config, net: str) -> tuple[nn.Module, dict]:
-    """The clean baseline of `net` (cached on disk, and once per run in `cfg.memo(Memo)`)."""
+def baseline_seed(cfg: Config, seed: int) -> int:
+    """The seed of the clean baselines that replicate `seed` uses (`REPLICATE_BASELINES`)."""
+    return cfg.baseline_seed + (seed if cfg.replicate_baselines else 0)
+
+
+def baseline(cfg: Config, net: str, seed: int) -> tuple[nn.Module, dict]:
+    """The clean baseline of `net` for replicate `seed` (cached on disk, and once per run in
+    `cfg.memo(Memo)`). The zoo serves only `BASELINE_SEED`'s (when `ZOO` and its card matches)."""
+    bseed = baseline_seed(cfg, seed)
     memo = cfg.memo(Memo).baselines
-    if net not in memo:
-        config = train.TrainConfig(max_epochs=cfg.max_epochs, patience=cfg.patience, batch_size=cfg.batch_size)
+    if (net, bseed) not in memo:
+        config = train.TrainConfig(max_epochs=cfg.max_epochs[net], patience=cfg.patience[net],
+                                   batch_size=cfg.batch_size)
         width = cfg.allconv_width if net == "allconv_bn" else None
         size = cfg.allconv_train_size if net == "allconv_bn" else 0
-        memo[net] = train.reference_or_baseline(net, net_data(cfg, net), config, seed=cfg.baseline_seed,
-                                                width=width, train_size=size, device=cfg.device,
-                                                use_cache=cfg.use_cache, use_zoo=cfg.zoo)
-    cfg.note_model(train.describe_source(net, memo[net][1]))
-    return memo[net]
+        model, info = train.reference_or_baseline(net, net_data(cfg, net), config, seed=bseed, width=width,
+                                                  train_size=size, device=cfg.device, use_cache=cfg.use_cache,
+                                                  use_zoo=cfg.zoo and bseed == cfg.baseline_seed)
+        memo[net, bseed] = model, info | {"baseline_seed": bseed}
+        cfg.note_model(train.describe_source(f"{net} (baseline seed {bseed})", info))
+    return memo[net, bseed]
 
 
 def distorted(images: ImageSet, kind: str, level: float, seed: int) -> ImageSet:
@@ -112,7 +124,7 @@ def rankings(cfg: Config, net: str, kind: str, level: float, seed: int) -> dict[
     memo = cfg.memo(Memo).rankings
     if (net, kind, level, seed) in memo:
         return memo[net, kind, level, seed]
-    model, info = baseline(cfg, net)
+    model, info = baseline(cfg, net, seed)
     data = net_data(cfg, net)
     spec = {"baseline": info["spec"], "kind": kind, "level": level, "seed": seed, "n": cfg.n_rank,
             "layers": NETS[net]}
@@ -172,7 +184,7 @@ def finetuned(cfg: Config, net: str, kind: str, level: float, n: int, which: str
         (model in eval mode, info with test accuracy, steps, trainable parameter count, seconds).
     """
     level = float(level)
-    base, info = baseline(cfg, net)
+    base, info = baseline(cfg, net, seed)
     data = net_data(cfg, net)
     spec = {"baseline": info["spec"], "kind": kind, "level": level, "n": n, "which": which, "seed": seed,
             "fraction": cfg.fraction, "ft": asdict(ft_config(cfg)), "val": cfg.ft_val_size,
@@ -199,9 +211,9 @@ def finetuned(cfg: Config, net: str, kind: str, level: float, n: int, which: str
     return model.eval(), {k: v for k, v in stored.items() if k != "state_dict"}
 
 
-def baseline_accuracy(cfg: Config, net: str, kind: str | None, level: float | None) -> float:
-    """Accuracy of the un-fine-tuned baseline on the (distorted, if `kind`) test images."""
-    model, _ = baseline(cfg, net)
+def baseline_accuracy(cfg: Config, net: str, kind: str | None, level: float | None, seed: int) -> float:
+    """Accuracy of replicate `seed`'s un-fine-tuned baseline on the (distorted, if `kind`) test images."""
+    model, _ = baseline(cfg, net, seed)
     test = test_set(cfg, net_data(cfg, net))
     if kind is not None:
         test = distorted(test, kind, level, repro.derive_seed("test", level))
@@ -225,10 +237,10 @@ def run_fig5(cfg: Config) -> Fig5Result:
                      "acc": info["acc"], "steps": info["steps"], "trainable_params": info["trainable_params"],
                      "seconds": info["seconds"]})
     for net, kind, level in sorted({(r["net"], r["distortion"], r["level"]) for r in rows}):
-        acc = baseline_accuracy(cfg, net, kind, level)
-        rows += [{"net": net, "distortion": kind, "level": level, "n": n, "which": "baseline", "seed": s,
-                  "acc": acc, "steps": 0, "trainable_params": 0, "seconds": 0.0}
-                 for n in cfg.ft_sizes for s in cfg.seeds]
+        for s in cfg.seeds:
+            acc = baseline_accuracy(cfg, net, kind, level, s)
+            rows += [{"net": net, "distortion": kind, "level": level, "n": n, "which": "baseline", "seed": s,
+                      "acc": acc, "steps": 0, "trainable_params": 0, "seconds": 0.0} for n in cfg.ft_sizes]
     return Fig5Result(pd.DataFrame(rows))
 
 
@@ -261,11 +273,10 @@ def run_fig6(cfg: Config) -> Fig6Result:
         raise ValueError(f"FIG6_EVAL={cfg.fig6_eval} exceeds the {len(test)} test images (TEST_SIZE={cfg.test_size})")
     sharp = stratified_subset(test, cfg.fig6_eval, seed=1)
     noisy = distorted(sharp, kind, level, repro.derive_seed("fig6", level))
-    base, _ = baseline(cfg, net)
     rows, example = [], {}
     for seed in cfg.seeds:
-        variants = {"baseline": base} | {f"{w} fine-tuned": finetuned(cfg, net, kind, level, n, w, seed)[0]
-                                         for w in ("all", "most")}
+        variants = {"baseline": baseline(cfg, net, seed)[0]} | {
+            f"{w} fine-tuned": finetuned(cfg, net, kind, level, n, w, seed)[0] for w in ("all", "most")}
         for name, model in variants.items():
             maps = hamming_maps(model, sharp.float(), noisy.float(), layers)
             if seed == cfg.seeds[0]:
@@ -292,11 +303,11 @@ def run_table1(cfg: Config) -> Table1Result:
         Long table: layer, features (pixels|FTM), metric (euclidean|hamming), seed, overlap, k, filters.
     """
     net, kind, level = "allconv_bn", "awgn", cfg.table1_level
-    model, _ = baseline(cfg, net)
     data = net_data(cfg, net)
     layers = NETS[net]
     rows = []
     for seed in cfg.seeds:
+        model, _ = baseline(cfg, net, seed)
         truth = rankings(cfg, net, kind, level, seed)
         pool = stratified_subset(data.train, cfg.table1_n, repro.derive_seed("table1", seed))
         halves = torch.randperm(len(pool), generator=repro.generator(seed))
@@ -328,11 +339,11 @@ def run_emd_readings(cfg: Config) -> EmdReadingsResult:
     Returns:
         Table: distortion, level, seed, reading (1d|spatial), k, overlap (with the other reading).
     """
-    model, _ = baseline(cfg, "cifar10_net")
     data = net_data(cfg, "cifar10_net")
     rows = []
     for kind, level in cfg.fig4_levels.items():
         for seed in cfg.seeds:
+            model, _ = baseline(cfg, "cifar10_net", seed)
             pairs = stratified_subset(data.train, cfg.n_spatial, seed=repro.derive_seed("spatial", seed))
             dist = distorted(pairs, kind, level, repro.derive_seed("noise", seed))
             a = models.activations(model, pairs.float(), ["conv1"])["conv1"]

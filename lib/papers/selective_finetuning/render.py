@@ -36,12 +36,34 @@ def _record(cfg: Config, artefact: str, title: str, caption: str) -> Record:
     note = _data_note(cfg)
     if note:
         rec.note(note)
-    baselines = noted_accuracies(cfg)
+    rec.note(_seeds_note(cfg))
+    baselines = _baseline_accuracies(cfg)
     if baselines:
-        rec.add_to_scale("our baselines' clean test accuracy: " + ", ".join(
-            f"{NET_LABEL.get(n, n)} {acc:.1f}% ({source})" for n, (acc, source) in baselines.items())
-            + " (the paper does not state its baselines' clean accuracy)")
+        rec.add_to_scale("our baselines' clean test accuracy: " + baselines
+                         + " (the paper does not state its baselines' clean accuracy)")
     return rec
+
+
+def _baseline_accuracies(cfg: Config) -> str:
+    """'CIFAR-10 net 67.6% (seed 0, zoo), 66.9% (seed 1, trained here), …' from the run's model notes
+    (`protocol.baseline` names them '<net> (baseline seed <s>)'); '' when none was noted."""
+    per_net: dict[str, list[str]] = {}
+    for name, (acc, source) in noted_accuracies(cfg).items():
+        net, _, seed = name.partition(" (baseline seed ")
+        per_net.setdefault(net, []).append(f"{acc:.1f}% ({'seed ' + seed.rstrip(')') + ', ' if seed else ''}{source})")
+    return "; ".join(f"{NET_LABEL.get(net, net)} {', '.join(accs)}" for net, accs in per_net.items())
+
+
+def _seeds_note(cfg: Config) -> str:
+    """What each seed varies, for every artefact's notes."""
+    if cfg.replicate_baselines:
+        return (f"Seeds {', '.join(map(str, cfg.seeds))} are replicates of training: seed s trains its own clean "
+                f"baselines (initialisation and batch order {cfg.baseline_seed} + s"
+                + ("; seed 0's CIFAR-10 net is the zoo's checkpoint when its card matches the data" if cfg.zoo else "")
+                + f") and draws its own {cfg.n_rank} ranking pairs, noise and fine-tuning subsets.")
+    return (f"Each seed draws its own {cfg.n_rank} (clean, distorted) ranking pairs, noise and fine-tuning subsets; "
+            f"all seeds use the same baselines (BASELINE_SEED={cfg.baseline_seed}), so the spread over seeds "
+            "measures the stability of ranking and fine-tuning, not of training.")
 
 
 def _identity(kind: str, level: float) -> bool:
@@ -65,8 +87,11 @@ def fig4(cfg: Config, result: Fig4Result) -> Record:
                   "baseline models, tested on clean and blurred image pairs (similar results for AWGN).")
     nets, kinds = list(dict.fromkeys(res.net)), list(dict.fromkeys(res.distortion))
     fig, axes = plt.subplots(len(nets), len(kinds), figsize=(5.5 * len(kinds), 2.8 * len(nets)), squeeze=False)
-    mean = res.groupby(["net", "distortion", "level", "filter"], as_index=False).agg(points=("points", "mean"),
-                                                                                   top=("top", "mean"))
+    # Filter i of one baseline is not filter i of another: with replicate baselines the bars show one
+    # network (the first seed's, as the paper shows one); with a shared baseline, the mean over seeds.
+    shown = res[res.seed == res.seed.iloc[0]] if cfg.replicate_baselines else res
+    mean = shown.groupby(["net", "distortion", "level", "filter"], as_index=False).agg(points=("points", "mean"),
+                                                                                     top=("top", "mean"))
     for i, net in enumerate(nets):
         for j, kind in enumerate(kinds):
             d = mean[(mean.net == net) & (mean.distortion == kind)]
@@ -74,11 +99,9 @@ def fig4(cfg: Config, result: Fig4Result) -> Record:
             axes[i, j].bar(d["filter"], d.points, color=colours)
             axes[i, j].set_title(f"{NET_LABEL[net]}, conv1, {describe(kind, d.level.iloc[0])}", fontsize=9)
             axes[i, j].set_xlabel("filter index")
-            axes[i, j].set_ylabel(f"Borda points (mean of {res.seed.nunique()} seeds)")
-    fig.suptitle("red: top 25% (most susceptible) in most seeds", fontsize=9)
-    rec.note(f"Each seed draws its own {cfg.n_rank} (clean, distorted) training pairs and noise; all seeds rank "
-             f"the same baseline (BASELINE_SEED={cfg.baseline_seed}), so the spread over seeds measures the "
-             "stability of the ranking, not of training.")
+            axes[i, j].set_ylabel("Borda points" + (f" (seed {res.seed.iloc[0]}'s baseline)" if cfg.replicate_baselines
+                                                    else f" (mean of {res.seed.nunique()} seeds)"))
+    fig.suptitle("red: top 25% (most susceptible)" + ("" if cfg.replicate_baselines else " in most seeds"), fontsize=9)
     fig.tight_layout()
     rec.figure(fig, "fig4", res)
 
@@ -149,7 +172,8 @@ def fig5(cfg: Config, result: Fig5Result) -> Record:
                   "images used for fine-tuning; most / least: the 25% of each layer's filters most / least "
                   "susceptible; all: every filter of the layers (CIFAR-10 net: both conv layers, classifier "
                   "untouched; All-Conv: first three conv layers). Lines: mean over the seeds; bands: min–max over "
-                  "the seeds (fine-tuning runs); dashed: the baseline before fine-tuning. A blur whose 4σ kernel "
+                  "the seeds (replicates, see the notes); dashed: the baseline before fine-tuning (mean over the "
+                  "seeds). A blur whose 4σ kernel "
                   "has one tap (σ=0.25 px) leaves the images unchanged: that panel is marked 'identity at this σ'.")
     panels = list(dict.fromkeys(zip(res.net, res.level.astype(float), res.distortion)))
     ncols = min(3, len(panels))
