@@ -85,10 +85,16 @@ def page(all_cards: list[dict[str, Any]], out: Path, ext: str) -> list:
         "`make zoo`) on the real training split (32,000 images; 8,000 validation, 10,000 test, split seeds "
         "0/1); the quick profile loads them when a notebook asks for the same architecture and width on the "
         "same data (pixel content digest), and trains its own otherwise. Accuracies are top-1 on the "
-        "10,000-image test split and the 8,000-image validation split, measured on the stored fp16 weights."])]
+        "10,000-image test split and the 8,000-image validation split, measured on the stored fp16 weights. "
+        "The targets are issue 10's; they were set for raw CIFAR-10 (50,000 training images), while ours "
+        "is the quality-75 JPEG archive with 32,000 training images, so an entry may fall short, and the "
+        "table says by how much."])]
     rows = []
     for c in all_cards:
         acc = f"{100 * c['test_acc']:.2f}%" + (f" ({100 * c['target_test_acc']:.0f}%)" if c.get("target_test_acc") else "")
+        gap = 100 * (c.get("target_test_acc", 0) - c["test_acc"])   # points below the target
+        if gap > 0:
+            acc += f", {gap:.1f} points short"
         rows.append([[c["name"]], [f"{c['arch']}" + (f", width {c['width']}" if c["width"] else "")],
                      [f"{c['parameters']:,}"], [f"{c['weights']['bytes'] / 1e6:.2f} MB fp16"], [acc],
                      [f"{100 * c['val_acc']:.2f}%"], [recipe_text(c["recipe"]) + f"; epoch kept {c['epoch_kept']}"],

@@ -71,3 +71,18 @@ def test_zoo_page_renders_every_card(trained: tuple[Path, dict], tmp_path: Path)
     assert "cifar10_net" in md and f"{100 * card['test_acc']:.2f}%" in md and "Adam" in md
     assert (folder / "cifar10_net_curve.png").stat().st_size > 1000
     assert (folder / "cifar10_net_curve.csv").read_text().startswith("epoch,train_loss,val_loss,val_acc,lr\n1,")
+
+
+def test_zoo_page_says_how_far_an_entry_falls_short_of_its_target(trained: tuple[Path, dict], tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    out, card = trained
+    short = tmp_path / "zoo"
+    short.mkdir()
+    shutil.copy(out / "cifar10_net.pt", short / "cifar10_net.pt")
+    (short / "cifar10_net.json").write_text(json.dumps(card | {"target_test_acc": card["test_acc"] + 0.012}))
+    md = (zoo_page.build(tmp_path / "reports", short) / "index.md").read_text()
+    assert "1.2 points short" in md
+    md = (zoo_page.build(tmp_path / "reports2", out) / "index.md").read_text()
+    assert "points short" not in md
