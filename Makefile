@@ -31,7 +31,7 @@ test: setup                          ## unit tests, runner tests, smoke runs of 
 bench: setup                         ## speed benchmarks (ratios against baselines in the same process)
 	$(PY) -m lib.bench
 
-zoo: setup                           ## retrain every model-zoo entry from scratch on CPU (hours), then its report page
+zoo: setup                           ## retrain every model-zoo entry from scratch (2-core CPU: about 1 h 45 min), then its report page
 	$(PY) -m lib.zoo train all
 	$(PY) -m lib.zoo_page
 
