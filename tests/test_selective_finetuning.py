@@ -376,6 +376,7 @@ def test_replicate_baselines_train_one_network_per_seed_and_say_so(tmp_path, mon
         assert protocol.baseline(cfg, "cifar10_net", 1)[0] is b          # once per run
         rec = render._record(cfg, "fig4", "t", "")
         assert "(seed 3, trained here)" in rec.scale and "(seed 4, trained here)" in rec.scale
+        assert "a replicate: the zoo holds only baseline seed 3's" in ib["source"]
         assert any("replicates of training" in n for n in rec.notes)
 
         shared = config.resolve("selective_finetuning", tiny | {"REPLICATE_BASELINES": False}, verbose=False)

@@ -78,6 +78,8 @@ def baseline(cfg: Config, net: str, seed: int) -> tuple[nn.Module, dict]:
         model, info = train.reference_or_baseline(net, net_data(cfg, net), config, seed=bseed, width=width,
                                                   train_size=size, device=cfg.device, use_cache=cfg.use_cache,
                                                   use_zoo=cfg.zoo and bseed == cfg.baseline_seed)
+        if cfg.zoo and bseed != cfg.baseline_seed:
+            info = info | {"source": f"trained here (a replicate: the zoo holds only baseline seed {cfg.baseline_seed}'s)"}
         memo[net, bseed] = model, info | {"baseline_seed": bseed}
         cfg.note_model(train.describe_source(f"{net} (baseline seed {bseed})", info))
     return memo[net, bseed]
