@@ -6,6 +6,7 @@ import torch
 
 from lib import attacks, config, models
 from lib.papers.pixel_deflection import method as PD
+from lib.papers.pixel_deflection import paper
 from lib.papers.pixel_deflection import protocol as ex
 from lib.papers.pixel_deflection import render as figs
 
@@ -109,3 +110,15 @@ def test_interior_peak_verdicts() -> None:
     assert figs._interior_peak(peak, ["K=1", "K=10", "K=100"], ["fgsm"])[0] is figs.C.Verdict.HOLDS
     edge = {("fgsm", "K=1"): out(0.2), ("fgsm", "K=10"): out(0.5), ("fgsm", "K=100"): out(0.9)}
     assert figs._interior_peak(edge, ["K=1", "K=10", "K=100"], ["fgsm"])[0] is figs.C.Verdict.FAILS
+
+
+def test_scale_line_names_each_classifiers_source() -> None:
+    """The scale line says what ran: zoo entries as zoo, classifiers trained here with their epoch count."""
+    c = config.resolve("pixel_deflection", dict(SMOKE, MODELS=["resnet20", "vgg_gap"], TRAIN_EPOCHS=2),
+                       verbose=False)
+    c.note_model("ResNet-20: model zoo checkpoint resnet20 (80 epochs, cosine, sha256 6517e1a35609), "
+                 "clean test accuracy 86.8%")
+    c.note_model("VGG-style (GAP): trained here (Adam), clean test accuracy 54.8%")
+    line = figs.baseline_accuracies(c)
+    assert "ResNet-20 86.8% (zoo)" in line and "VGG-style (GAP) 54.8% (trained here, 2 epochs)" in line
+    assert "trained here" not in paper.SCALE and "zoo" not in paper.SCALE   # the sources come from the notes

@@ -112,5 +112,5 @@ CLAIMS = {
 # One line of scale for the reports (lib.report formats it with the run's parameters, lib.index shows it;
 # a renderer may set `Record.scale` to add measured numbers such as our classifiers' clean accuracy).
 SCALE = ("CIFAR-10 32x32 (thesis: ImageNet 299x299); {N_IMAGES} attacked test images per classifier (thesis: "
-         "1,000), {RUNS} defence runs per image; classifiers trained here for {TRAIN_EPOCHS} epochs or taken from "
-         "the model zoo (thesis: pretrained ImageNet classifiers, 71-78% top-1)")
+         "1,000), {RUNS} defence runs per image; CIFAR-10 classifiers (thesis: pretrained ImageNet classifiers, "
+         "71-78% top-1)")

@@ -70,7 +70,7 @@ def baseline_accuracies(cfg: Config, accuracy: dict[str, float] | None = None) -
     """Our classifiers' clean test accuracy (%) beside the thesis's top-1, for the record's scale line.
 
     `accuracy` {model: %} when the result holds it (Tables 4.1-4.5), else the accuracies the run's model
-    notes state; None when neither knows them."""
+    notes state, each with its source ("zoo" or "trained here, N epochs"); None when neither knows them."""
     noted = noted_accuracies(cfg)
     ours = []
     for m in cfg.models:
@@ -78,6 +78,8 @@ def baseline_accuracies(cfg: Config, accuracy: dict[str, float] | None = None) -
         acc = (accuracy or {}).get(m, noted.get(label, (None, ""))[0])
         if acc is not None:
             source = noted.get(label, (None, ""))[1]
+            if source == "trained here":
+                source = f"trained here, {cfg.train_epochs} epochs"
             ours.append(f"{label} {acc:.1f}%" + (f" ({source})" if source else ""))
     if not ours:
         return None
