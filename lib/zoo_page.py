@@ -19,13 +19,15 @@ COLUMNS = ["entry", "architecture", "parameters", "weights", "test acc. (target)
 
 
 def cards(zoo_dir: Path) -> list[dict[str, Any]]:
-    """The cards under `zoo_dir`, in name order (unreadable ones are skipped)."""
+    """The cards under `zoo_dir`, in name order. An unreadable card is an error, not a missing row: the page
+    must not quietly drop an entry the zoo holds."""
     out = []
     for path in sorted(zoo_dir.glob("*.json")):
         try:
             out.append(json.loads(path.read_text()))
-        except (OSError, ValueError):
-            continue
+        except (OSError, ValueError) as e:
+            raise ValueError(f"zoo card {path} is unreadable ({e}); restore it (`git checkout -- {path.name}` "
+                             f"in {zoo_dir}) or retrain the entry (`python -m lib.zoo train {path.stem}`)") from e
     return out
 
 

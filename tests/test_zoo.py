@@ -86,3 +86,13 @@ def test_zoo_page_says_how_far_an_entry_falls_short_of_its_target(trained: tuple
     assert "1.2 points short" in md
     md = (zoo_page.build(tmp_path / "reports2", out) / "index.md").read_text()
     assert "points short" not in md
+
+
+def test_zoo_page_refuses_an_unreadable_card(tmp_path: Path) -> None:
+    """A corrupt card stops the page with its path named; it is never dropped from the table unnoticed."""
+    broken = tmp_path / "zoo"
+    broken.mkdir()
+    (broken / "resnet20.json").write_text('{"name": "resnet20", ')    # cut off mid-write
+    with pytest.raises(ValueError, match=r"resnet20\.json is unreadable.*lib\.zoo train resnet20"):
+        zoo_page.build(tmp_path / "reports", broken)
+    assert not (tmp_path / "reports" / "zoo").exists()
