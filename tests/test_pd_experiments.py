@@ -122,3 +122,12 @@ def test_scale_line_names_each_classifiers_source() -> None:
     line = figs.baseline_accuracies(c)
     assert "ResNet-20 86.8% (zoo)" in line and "VGG-style (GAP) 54.8% (trained here, 2 epochs)" in line
     assert "trained here" not in paper.SCALE and "zoo" not in paper.SCALE   # the sources come from the notes
+
+
+def test_jsma_scale_note_only_when_jsma_leaves_most_images_correct() -> None:
+    c = config.resolve("pixel_deflection", dict(SMOKE, ATTACKS=["fgsm", "jsma"], BUDGETS={"fgsm": 0.05, "jsma": 0.02},
+                                                LARGE_BUDGETS={"fgsm": 0.12, "jsma": 0.05}), verbose=False)
+    note = figs.jsma_scale_note(c, {"ResNet-20": 93.0, "All-Conv+BN": 94.3}, 63.7)
+    assert "Our scale decides the JSMA rows" in note and "ResNet-20 93.0%, All-Conv+BN 94.3%" in note
+    assert "RMSE 0.02" in note and "(thesis: 25.5%)" in note and "RMSE 0.05) 63.7% stay correct (thesis: 22.1%)" in note
+    assert figs.jsma_scale_note(c, {"ResNet-20": 30.0}) is None
