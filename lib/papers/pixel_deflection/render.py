@@ -184,8 +184,8 @@ def jsma_scale_note(cfg: Config, no_defence: dict[str, float], large: float | No
     text = (f"Our scale decides the JSMA rows at the normal budget: bounded as an L0 attack at RMSE "
             f"{cfg.budgets['jsma']}, JSMA may change only a few of a 32x32 image's 3,072 values, and without any "
             f"defence {ours} of the images stay correctly classified (thesis: {PAPER_T4_1['jsma'][1]}%). Those rows "
-            "leave the defence almost nothing to recover, and their fails in the 'attacks cut accuracy below 50%' "
-            "claims are about this image size, not the thesis.")
+            "leave the defence almost nothing to recover: their fails in the 'attacks cut accuracy below 50%' "
+            "claims, and their holds in the recovery claims, are about this image size, not the thesis.")
     if large is not None and "jsma" in cfg.large_budgets:
         text += (f" At the large budget (RMSE {cfg.large_budgets['jsma']}) {large:.1f}% stay correct (thesis: "
                  f"{PAPER_T4_1_LARGE['jsma'][1]}%).")
