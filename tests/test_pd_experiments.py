@@ -116,7 +116,7 @@ def test_scale_line_names_each_classifiers_source() -> None:
     """The scale line says what ran: zoo entries as zoo, classifiers trained here with their epoch count."""
     c = config.resolve("pixel_deflection", dict(SMOKE, MODELS=["resnet20", "vgg_gap"], TRAIN_EPOCHS=2),
                        verbose=False)
-    c.note_model("ResNet-20: model zoo checkpoint resnet20 (80 epochs, cosine, sha256 6517e1a35609), "
+    c.note_model("ResNet-20: model zoo checkpoint resnet20 (80 epochs, onecycle, sha256 6517e1a35609), "
                  "clean test accuracy 86.8%")
     c.note_model("VGG-style (GAP): trained here (Adam), clean test accuracy 54.8%")
     line = figs.baseline_accuracies(c)
