@@ -71,6 +71,6 @@ SCALE = ("{MODEL} on {DATA} (thesis: ResNet-50, ImageNet at 256 px): {N_IMAGES} 
          "grid {JPEG_QS}; MS-ROI map network at {MAP_SIZE} px on the 32-px image (thesis: trained on Caltech-256 "
          "at 224 px), {LEVELS} levels from {Q_RANGE} shifted by a searched amount; Aug-MSROI averages {AUG_N} "
          "perturbations, noise scales searched over {AUG_SIGMA_IN} (input) × {AUG_ACT} (activations). One seed: "
-         "MODEL_SEED (a classifier trained here; none with the zoo's), MAP_SEED (map network), ATTACK_SEED "
+         "MODEL_SEED (seeds a classifier trained here; unused when the zoo's is loaded), MAP_SEED (map network), ATTACK_SEED "
          "(JSMA targets), DEFENCE_SEED (Aug-MSROI's perturbations); claims are paired tests over images, not "
          "over seeds")
